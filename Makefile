@@ -1,0 +1,32 @@
+# Two commands do everything on a fresh machine: `make solve` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+MODEL  ?= models/optimised.toml
+
+.PHONY: venv solve test bench lint compare sweep clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+solve: $(STAMP)
+	$(BIN)/optimiser solve $(MODEL)
+
+test: $(STAMP)
+	$(BIN)/ruff check optimiser tests
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m optimiser.bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check optimiser tests
+
+clean:
+	rm -rf $(VENV) results bench/out
