@@ -1,0 +1,200 @@
+"""Commissioning-model files (``models/*.toml``): a dataset plus policy switches and solver options.
+
+A model file is small and declarative. Every key is validated (pydantic, unknown keys refused)
+so a typo in a policy switch is an error naming the file and the key, never a silent default.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from optimiser.data.load import InputError
+
+CqcLevel = Literal["outstanding", "good", "requires_improvement", "inadequate"]
+CQC_POINTS: dict[str, int] = {
+    "outstanding": 4,
+    "good": 3,
+    "requires_improvement": 2,
+    "inadequate": 1,
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Policy(_Strict):
+    """The commissioning rules. Defaults describe 'everything allowed, the optimiser chooses'."""
+
+    require_24h_cover: bool = Field(
+        True, description="Every scheme must have an on-site block contract giving 24-hour cover."
+    )
+    allow_block_care: bool = Field(
+        True, description="Planned care may be delivered by the on-site team under the block."
+    )
+    allow_onsite_spot: bool = Field(
+        True,
+        description="Planned care may be bought from the on-site provider at its hourly rate, "
+        "paid from the personal budget (core and add-on).",
+    )
+    allow_framework: bool = Field(True, description="Framework providers may be admitted.")
+    direct_payments: Literal["never", "on_request", "always"] = Field(
+        "on_request",
+        description="never: no direct payments; on_request: for residents who ask; "
+        "always: open to every resident.",
+    )
+    allow_splits: bool = Field(
+        False, description="A resident's package may be split between organisations."
+    )
+    budget_rule: Literal["individual", "pooled", "none"] = Field(
+        "individual",
+        description="individual: each package within its budget plus top-up; pooled: the "
+        "scheme's packages within the scheme's pooled budgets plus top-up; none: no cap.",
+    )
+    budget_topup_share: float = Field(
+        0.10, ge=0, le=5, description="Top-up allowed above a budget, as a share of it."
+    )
+    cqc_floor: CqcLevel = Field(
+        "requires_improvement", description="Lowest CQC rating a provider may have to deliver care."
+    )
+    unrated_as: CqcLevel | Literal["excluded"] = Field(
+        "requires_improvement",
+        description="How a provider not yet rated by CQC is treated against the floor.",
+    )
+    onsite_cqc_floor: CqcLevel = Field(
+        "good", description="Lowest CQC rating for the on-site (block) provider."
+    )
+    min_mean_satisfaction: float = Field(
+        0.0, ge=0, le=100, description="Hours-weighted mean satisfaction of planned care, floor."
+    )
+    honour_strong_preferences: bool = Field(
+        True, description="A strong preference is honoured whenever the provider is eligible."
+    )
+    min_preference_share: float = Field(
+        0.0, ge=0, le=1, description="Share of stated preferences (eligible ones) to honour."
+    )
+    min_framework_per_zone: int = Field(
+        0, ge=0, description="At least this many framework providers serving each zone."
+    )
+    max_framework_per_zone: int | None = Field(
+        None, ge=0, description="At most this many framework providers serving each zone."
+    )
+    max_provider_share: float = Field(
+        1.0, gt=0, le=1, description="No provider above this share of all commissioned hours."
+    )
+    night_start_hour: int = Field(22, ge=0, le=23, description="First hour of the night band.")
+    night_end_hour: int = Field(7, ge=0, le=23, description="First hour after the night band.")
+
+    def passes(self, rating: str, floor: str) -> bool:
+        """Whether a CQC rating meets a floor, applying the rule for unrated providers."""
+        if rating == "unrated":
+            if self.unrated_as == "excluded":
+                return False
+            rating = self.unrated_as
+        return CQC_POINTS[rating] >= CQC_POINTS[floor]
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> Policy:
+        if (
+            self.max_framework_per_zone is not None
+            and self.max_framework_per_zone < self.min_framework_per_zone
+        ):
+            raise ValueError("max_framework_per_zone is below min_framework_per_zone")
+        return self
+
+
+class Shifts(_Strict):
+    """Rules generating the on-site rota's shift patterns: every start with every length, daily."""
+
+    starts: tuple[int, ...] = Field((7, 14, 22), description="Shift start hours.")
+    lengths: tuple[int, ...] = Field((4, 7, 8, 9), description="Shift lengths in hours.")
+
+    @model_validator(mode="after")
+    def _valid(self) -> Shifts:
+        if not self.starts or not self.lengths:
+            raise ValueError("shifts need at least one start and one length")
+        if any(not 0 <= s <= 23 for s in self.starts):
+            raise ValueError("shift starts must be hours 0-23")
+        if any(not 1 <= h <= 24 for h in self.lengths):
+            raise ValueError("shift lengths must be 1-24 hours")
+        return self
+
+
+class SolverOptions(_Strict):
+    """HiGHS options; all optional."""
+
+    time_limit: float = Field(300.0, gt=0, description="Seconds before the best plan is taken.")
+    mip_rel_gap: float = Field(0.001, ge=0, le=1, description="Relative gap to stop at.")
+    threads: int = Field(1, ge=0, description="HiGHS threads (0 = HiGHS chooses).")
+    seed: int = Field(0, ge=0, description="HiGHS random seed, for reproducible runs.")
+
+
+class Scenario(_Strict):
+    """One commissioning model: what data, which rules, which solver settings."""
+
+    name: str
+    description: str = ""
+    dataset: Path
+    slot_minutes: int = Field(60, description="Length of one time slot; 168 hourly slots a week.")
+    policy: Policy = Policy()
+    shifts: Shifts = Shifts()
+    solver: SolverOptions = SolverOptions()
+
+    @model_validator(mode="after")
+    def _slot(self) -> Scenario:
+        if self.slot_minutes <= 0 or 1440 % self.slot_minutes:
+            raise ValueError("slot_minutes must divide a day (e.g. 60, 30, 15)")
+        return self
+
+    @property
+    def slots_per_week(self) -> int:
+        return 7 * 1440 // self.slot_minutes
+
+
+def _messages(path: Path, error: ValidationError) -> list[str]:
+    out = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        out.append(f"{path.name}: key '{where}': {item['msg']}")
+    return out
+
+
+def load_scenario(path: Path | str, overrides: dict[str, object] | None = None) -> Scenario:
+    """Read a model file; the dataset path is taken relative to the project root or the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError([f"model file {path} does not exist"])
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError([f"{path.name}: not a valid TOML file ({exc})"]) from None
+    raw.setdefault("name", path.stem)
+    for key, value in (overrides or {}).items():
+        _set_nested(raw, key, value)
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(_messages(path, exc)) from None
+    return scenario.model_copy(update={"dataset": _resolve(scenario.dataset, path)})
+
+
+def _resolve(dataset: Path, model_file: Path) -> Path:
+    if dataset.is_absolute():
+        return dataset
+    for base in (Path.cwd(), model_file.parent, model_file.parent.parent):
+        if (base / dataset).is_dir():
+            return (base / dataset).resolve()
+    return dataset
+
+
+def _set_nested(raw: dict, dotted: str, value: object) -> None:
+    """Apply an override such as ``policy.cqc_floor = good`` to the raw TOML tree."""
+    node = raw
+    *parents, leaf = dotted.split(".")
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value

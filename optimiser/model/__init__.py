@@ -1,0 +1,1 @@
+"""The mixed-integer program, one module per concern, wired in build.py."""

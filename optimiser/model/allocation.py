@@ -1,0 +1,85 @@
+"""Who delivers each resident's planned care, and the budget rules on what it may cost.
+
+A *route* j is one way to deliver one resident's whole package: the on-site team under the
+block contract, the on-site provider paid from the personal budget, a framework provider, or a
+direct payment. Only eligible routes exist (params.py). Symbols (docs/model.md): y[j] route
+chosen (share of the package if splits are allowed), u[s,k] provider k active in scheme s,
+c_j weekly price to the council, b_j what the route draws on the budget, B_r budget plus top-up.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from optimiser.params import Params
+
+
+def every_package_delivered_once(m: pyo.ConcreteModel, r: str) -> pyo.Expression:
+    """Each assessed package (so every visit in it) is delivered exactly once."""
+    return pyo.quicksum(m.care[j] for j in m.ix.routes_of_resident[r]) == 1
+
+
+def onsite_care_needs_block(m: pyo.ConcreteModel, j: int) -> pyo.Expression:
+    """The on-site team (block or paid from a budget) exists only where its provider holds the
+    scheme's block contract."""
+    return m.care[j] <= m.award[m.route_scheme[j], m.route_provider[j]]
+
+
+def provider_active_if_caring(m: pyo.ConcreteModel, j: int) -> pyo.Expression:
+    """A provider delivering any care in a scheme is active there (and costs coordination)."""
+    return m.care[j] <= m.in_scheme[m.route_scheme[j], m.route_provider[j]]
+
+
+def block_provider_active(m: pyo.ConcreteModel, s: str, k: str) -> pyo.Expression:
+    return m.in_scheme[s, k] >= m.award[s, k]
+
+
+def individual_budget(m: pyo.ConcreteModel, r: str) -> pyo.Expression:
+    """What the package draws on the budget is within the budget plus the allowed top-up."""
+    return pyo.quicksum(m.budget_draw[j] * m.care[j] for j in m.ix.routes_of_resident[r]) \
+        <= m.budget_cap[r]
+
+
+def pooled_budget(m: pyo.ConcreteModel, s: str) -> pyo.Expression:
+    """Pooled budgets: the scheme's packages together stay within its pooled budgets."""
+    routes = m.ix.routes_of_scheme.get(s, [])
+    if not routes:
+        return pyo.Constraint.Skip
+    return pyo.quicksum(m.budget_draw[j] * m.care[j] for j in routes) <= sum(
+        m.budget_cap[r] for r in m.ix.residents_of_scheme.get(s, [])
+    )
+
+
+def add_allocation(m: pyo.ConcreteModel, p: Params) -> None:
+    routes = p.routes
+    policy = p.scenario.policy
+    j_all = routes["route"].tolist()
+    m.PACKAGES = pyo.Set(initialize=p.packages["resident_id"].tolist())
+    m.ROUTES = pyo.Set(initialize=j_all)
+    m.route_price = pyo.Param(m.ROUTES, initialize=dict(zip(j_all, routes["price"].tolist())))
+    m.budget_draw = pyo.Param(m.ROUTES, initialize=dict(zip(
+        j_all, routes["budget_price"].tolist())))
+    m.route_scheme = pyo.Param(m.ROUTES, within=pyo.Any, initialize=dict(zip(
+        j_all, routes["scheme_id"].tolist())))
+    with_provider = routes[routes["provider_id"].notna()]
+    m.route_provider = pyo.Param(pyo.Set(initialize=with_provider["route"].tolist()),
+                                 within=pyo.Any, initialize=dict(zip(
+                                     with_provider["route"], with_provider["provider_id"])))
+    m.budget_cap = pyo.Param(m.PACKAGES, initialize=dict(zip(
+        p.packages["resident_id"], p.packages["budget_cap"].tolist())))
+    domain = pyo.UnitInterval if policy.allow_splits else pyo.Binary
+    m.care = pyo.Var(m.ROUTES, within=domain)
+    onsite = routes[routes["kind"].isin(["block", "spot"])]["route"].tolist()
+    m.ONSITE_ROUTES = pyo.Set(initialize=onsite)
+    m.PROVIDER_ROUTES = pyo.Set(initialize=with_provider["route"].tolist())
+    active = sorted(set(zip(with_provider["scheme_id"], with_provider["provider_id"])) | set(m.BLOCK))
+    m.ACTIVE = pyo.Set(dimen=2, initialize=active)
+    m.in_scheme = pyo.Var(m.ACTIVE, within=pyo.Binary)
+    m.every_package_delivered_once = pyo.Constraint(m.PACKAGES, rule=every_package_delivered_once)
+    m.onsite_care_needs_block = pyo.Constraint(m.ONSITE_ROUTES, rule=onsite_care_needs_block)
+    m.provider_active_if_caring = pyo.Constraint(m.PROVIDER_ROUTES, rule=provider_active_if_caring)
+    m.block_provider_active = pyo.Constraint(m.BLOCK, rule=block_provider_active)
+    if policy.budget_rule == "individual" and policy.allow_splits:
+        m.individual_budget = pyo.Constraint(m.PACKAGES, rule=individual_budget)
+    if policy.budget_rule == "pooled":
+        m.pooled_budget = pyo.Constraint(m.SCHEMES, rule=pooled_budget)

@@ -1,0 +1,69 @@
+"""Framework admission, providers per zone, and every provider's weekly capacity.
+
+Symbols (docs/model.md): z[f] provider f admitted to the framework, F_g framework-eligible
+providers serving zone g, H_k hours provider k supplies (block staff-hours plus paid package
+hours including travel), Q_k its weekly capacity.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from optimiser.params import Params
+
+
+def framework_care_needs_admission(m: pyo.ConcreteModel, j: int) -> pyo.Expression:
+    """Only admitted framework providers can be called off."""
+    return m.care[j] <= m.admit[m.route_provider[j]]
+
+
+def min_framework_per_zone(m: pyo.ConcreteModel, g: str) -> pyo.Expression:
+    return pyo.quicksum(m.admit[f] for f in m.ix.framework_in_zone.get(g, [])) \
+        >= m.min_framework_in_zone
+
+
+def max_framework_per_zone(m: pyo.ConcreteModel, g: str) -> pyo.Expression:
+    members = m.ix.framework_in_zone.get(g, [])
+    if len(members) <= m.max_framework_in_zone:
+        return pyo.Constraint.Skip
+    return pyo.quicksum(m.admit[f] for f in members) <= m.max_framework_in_zone
+
+
+def provider_hours(m: pyo.ConcreteModel, k: str) -> pyo.Expression:
+    """H_k: block staff-hours plus package hours (contact and paid travel) the provider supplies."""
+    block = pyo.quicksum(m.block_hours[s, k] for s in m.ix.block_of_provider.get(k, []))
+    paid = pyo.quicksum(m.paid_hours[j] * m.care[j] for j in m.ix.routes_of_provider.get(k, []))
+    return block + paid
+
+
+def provider_capacity(m: pyo.ConcreteModel, k: str) -> pyo.Expression:
+    return m.provider_hours[k] <= m.capacity[k]
+
+
+def add_framework(m: pyo.ConcreteModel, p: Params) -> None:
+    policy = p.scenario.policy
+    fw = p.framework
+    m.FRAMEWORK = pyo.Set(initialize=fw["provider_id"].tolist())
+    m.framework_fixed_cost = pyo.Param(m.FRAMEWORK, initialize=dict(zip(
+        fw["provider_id"], fw["framework_fixed_cost"].tolist())))
+    m.admit = pyo.Var(m.FRAMEWORK, within=pyo.Binary)
+    fw_routes = p.routes[p.routes["kind"] == "framework"]
+    m.FRAMEWORK_ROUTES = pyo.Set(initialize=fw_routes["route"].tolist())
+    m.framework_care_needs_admission = pyo.Constraint(
+        m.FRAMEWORK_ROUTES, rule=framework_care_needs_admission)
+    m.ZONES = pyo.Set(initialize=sorted(p.data.schemes["zone"].unique()))
+    m.min_framework_in_zone = policy.min_framework_per_zone
+    m.max_framework_in_zone = policy.max_framework_per_zone
+    if policy.min_framework_per_zone > 0 and policy.allow_framework:
+        m.min_framework_per_zone = pyo.Constraint(m.ZONES, rule=min_framework_per_zone)
+    if policy.max_framework_per_zone is not None:
+        m.max_framework_per_zone = pyo.Constraint(m.ZONES, rule=max_framework_per_zone)
+    paid = p.routes[p.routes["kind"].isin(["spot", "framework"])]
+    m.paid_hours = pyo.Param(pyo.Set(initialize=paid["route"].tolist()), initialize=dict(zip(
+        paid["route"], paid["paid_hours"].tolist())))
+    used = sorted(set(paid["provider_id"]) | {k for _, k in m.BLOCK})
+    m.SUPPLIERS = pyo.Set(initialize=used)
+    cap = p.providers.set_index("provider_id")["weekly_capacity_hours"]
+    m.capacity = pyo.Param(m.SUPPLIERS, initialize={k: float(cap[k]) for k in used})
+    m.provider_hours = pyo.Expression(m.SUPPLIERS, rule=provider_hours)
+    m.provider_capacity = pyo.Constraint(m.SUPPLIERS, rule=provider_capacity)

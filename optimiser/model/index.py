@@ -1,0 +1,60 @@
+"""Sparse groupings the constraint rules read (which patterns cover a slot, which routes a
+resident has...). Built once with pandas so every rule is a dictionary look-up, never a scan."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from optimiser.params import Params
+
+
+def _group(frame: pd.DataFrame, keys: list[str] | str, value: str) -> dict:
+    """{key: list of values} in the frame's order (deterministic)."""
+    if frame.empty:
+        return {}
+    out: dict = defaultdict(list)
+    key_cols = [keys] if isinstance(keys, str) else keys
+    key_values = frame[key_cols].itertuples(index=False, name=None)
+    for key, v in zip(key_values, frame[value].tolist(), strict=True):
+        out[key[0] if isinstance(keys, str) else key].append(v)
+    return dict(out)
+
+
+@dataclass
+class Index:
+    """Look-up tables shared by the model's constraint families."""
+
+    providers_at_scheme: dict = field(default_factory=dict)  # s -> [k] possible block providers
+    patterns_covering: dict = field(default_factory=dict)  # t -> [p]
+    routes_of_resident: dict = field(default_factory=dict)  # r -> [j]
+    block_load: dict = field(default_factory=dict)  # (s, t) -> [(j, load)]
+    routes_of_provider: dict = field(default_factory=dict)  # k -> [j] (non-block routes)
+    block_of_provider: dict = field(default_factory=dict)  # k -> [s]
+    framework_in_zone: dict = field(default_factory=dict)  # zone -> [f]
+    routes_of_scheme: dict = field(default_factory=dict)  # s -> [j]
+    residents_of_scheme: dict = field(default_factory=dict)  # s -> [r]
+
+    @classmethod
+    def build(cls, p: Params) -> Index:
+        routes = p.routes
+        block_routes = routes[routes["kind"] == "block"]
+        load = block_routes[["route", "resident_id", "scheme_id"]].merge(p.load, on="resident_id")
+        load = load.sort_values(["scheme_id", "slot", "route"])
+        load["pair"] = list(zip(load["route"], load["load"], strict=True))
+        paid = routes[routes["kind"].isin(["spot", "framework"])]
+        fw_zone = p.zones.dropna().merge(p.framework[["provider_id"]], on="provider_id")
+        return cls(
+            providers_at_scheme=_group(p.block_pairs, "scheme_id", "provider_id"),
+            patterns_covering=_group(p.pattern_slots.sort_values(["slot", "pattern"]),
+                                     "slot", "pattern"),
+            routes_of_resident=_group(routes, "resident_id", "route"),
+            block_load=_group(load, ["scheme_id", "slot"], "pair"),
+            routes_of_provider=_group(paid, "provider_id", "route"),
+            block_of_provider=_group(p.block_pairs, "provider_id", "scheme_id"),
+            framework_in_zone=_group(fw_zone, "zone", "provider_id"),
+            routes_of_scheme=_group(routes, "scheme_id", "route"),
+            residents_of_scheme=_group(p.packages, "scheme_id", "resident_id"),
+        )

@@ -1,0 +1,46 @@
+"""Weekly cost to the council, line by line (annualised only in reports).
+
+Each line is a named Expression so plan tables and checks report the same numbers the solver
+minimised. Symbols (docs/model.md): C^rota, C^mgmt, C^spot, C^fw, C^fix, C^dp, C^coord.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from optimiser.params import Params
+
+COST_LINES: dict[str, str] = {
+    "onsite_staff": "On-site staff hours under block contracts",
+    "block_management": "Letting and managing block contracts",
+    "onsite_spot": "On-site provider paid from personal budgets",
+    "framework_care": "Framework providers' care hours (incl. paid travel)",
+    "framework_fixed": "Framework admission and monitoring",
+    "direct_payments": "Direct payments and their administration",
+    "coordination": "Coordination of providers active in schemes",
+}
+
+
+def _routes_of_kind(m: pyo.ConcreteModel, kind: str) -> pyo.Expression:
+    return pyo.quicksum(m.route_price[j] * m.care[j] for j in m.routes_by_kind.get(kind, []))
+
+
+def add_objective(m: pyo.ConcreteModel, p: Params) -> None:
+    cost = p.pattern_cost.set_index(["provider_id", "pattern"])["cost"].to_dict()
+    m.routes_by_kind = p.routes.groupby("kind")["route"].apply(list).to_dict()
+    m.coordination_cost = p.costs["coordination_per_provider_scheme_per_week"]
+    m.cost_onsite_staff = pyo.Expression(expr=pyo.quicksum(
+        cost[k, q] * m.staff[s, k, q] for s, k, q in m.ROTA))
+    m.cost_block_management = pyo.Expression(expr=pyo.quicksum(
+        m.block_management_cost[s, k] * m.award[s, k] for s, k in m.BLOCK))
+    m.cost_onsite_spot = pyo.Expression(expr=_routes_of_kind(m, "spot"))
+    m.cost_framework_care = pyo.Expression(expr=_routes_of_kind(m, "framework"))
+    m.cost_framework_fixed = pyo.Expression(expr=pyo.quicksum(
+        m.framework_fixed_cost[f] * m.admit[f] for f in m.FRAMEWORK))
+    m.cost_direct_payments = pyo.Expression(expr=_routes_of_kind(m, "direct"))
+    m.cost_coordination = pyo.Expression(expr=m.coordination_cost * pyo.quicksum(
+        m.in_scheme[s, k] for s, k in m.ACTIVE))
+    m.weekly_cost = pyo.Objective(
+        expr=pyo.quicksum(getattr(m, f"cost_{line}") for line in COST_LINES),
+        sense=pyo.minimize,
+    )

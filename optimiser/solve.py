@@ -1,0 +1,221 @@
+"""The solver wrapper: the only module that knows Pyomo's compiler and HiGHS's API.
+
+The Pyomo model is compiled to matrix form (LinearStandardFormCompiler) and handed to HiGHS as
+arrays through highspy. This route is several times faster than Pyomo's persistent interfaces
+for a one-shot solve (shared/facts/modelling-anchors.md B.2), never raises on an infeasible or
+time-limited solve, and gives us HiGHS's own status, bound and gap to report honestly.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+
+from optimiser.config import SolverOptions
+
+OPTIMAL = "optimal"
+FEASIBLE = "feasible"
+INFEASIBLE = "infeasible"
+NO_SOLUTION = "no_solution"
+UNBOUNDED = "unbounded"
+ERROR = "error"
+
+STATUS_TEXT = {
+    OPTIMAL: "optimal (within the requested gap)",
+    FEASIBLE: "feasible, not proven optimal",
+    INFEASIBLE: "infeasible: no plan meets every rule",
+    NO_SOLUTION: "no plan found within the time limit",
+    UNBOUNDED: "unbounded (a modelling error)",
+    ERROR: "solver error",
+}
+
+
+@dataclass
+class SolveResult:
+    """What the solver said, in our own words and numbers."""
+
+    status: str
+    solver_status: str
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    compile_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    nodes: int = 0
+    size: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def has_plan(self) -> bool:
+        return self.status in (OPTIMAL, FEASIBLE)
+
+    def describe(self) -> str:
+        text = STATUS_TEXT[self.status]
+        if self.has_plan and self.gap is not None:
+            text += f", gap {100 * self.gap:.3f} %"
+        return text
+
+
+@dataclass
+class Compiled:
+    """The model in matrix form, with the Pyomo variables behind each column."""
+
+    lp: highspy.HighsLp
+    columns: list
+    offset: float
+    size: dict[str, int]
+
+
+def _row_bounds(rhs: np.ndarray, senses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mixed form rows: sense -1 is '>=', 0 is '==', +1 is '<='."""
+    lower = np.where(senses <= 0, rhs, -highspy.kHighsInf)
+    upper = np.where(senses >= 0, rhs, highspy.kHighsInf)
+    return lower, upper
+
+
+def _column_bounds(columns: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    lb = np.array([-math.inf if v.lb is None else v.lb for v in columns], dtype=float)
+    ub = np.array([math.inf if v.ub is None else v.ub for v in columns], dtype=float)
+    integer = np.array([v.is_integer() or v.is_binary() for v in columns], dtype=bool)
+    return lb, ub, integer
+
+
+def compile_model(model: pyo.ConcreteModel) -> Compiled:
+    """Pyomo model -> HighsLp arrays (column-wise sparse matrix, bounds, integrality)."""
+    repn = LinearStandardFormCompiler().write(model, mixed_form=True)
+    a = repn.A.tocsc()
+    senses = np.array([sense for _, sense in repn.rows], dtype=int)
+    row_lower, row_upper = _row_bounds(np.asarray(repn.rhs, dtype=float), senses)
+    col_lower, col_upper, integer = _column_bounds(repn.columns)
+    lp = highspy.HighsLp()
+    lp.num_col_ = a.shape[1]
+    lp.num_row_ = a.shape[0]
+    lp.col_cost_ = np.asarray(repn.c.toarray()).ravel().astype(float) if repn.c.shape[0] \
+        else np.zeros(a.shape[1])
+    lp.col_lower_ = np.maximum(col_lower, -highspy.kHighsInf)
+    lp.col_upper_ = np.minimum(col_upper, highspy.kHighsInf)
+    lp.row_lower_ = row_lower
+    lp.row_upper_ = row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(float)
+    lp.a_matrix_.num_col_ = a.shape[1]
+    lp.a_matrix_.num_row_ = a.shape[0]
+    lp.integrality_ = [
+        highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integer
+    ]
+    offset = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
+    lp.offset_ = offset
+    size = {
+        "variables": int(a.shape[1]),
+        "integer_variables": int(integer.sum()),
+        "constraints": int(a.shape[0]),
+        "nonzeros": int(a.nnz),
+    }
+    return Compiled(lp=lp, columns=list(repn.columns), offset=offset, size=size)
+
+
+def _options(h: highspy.Highs, options: SolverOptions, log_file: Path | None) -> None:
+    """Set HiGHS options, refusing any HiGHS rejects (Pyomo would ignore them silently)."""
+    wanted = {
+        "time_limit": float(options.time_limit),
+        "mip_rel_gap": float(options.mip_rel_gap),
+        "random_seed": int(options.seed),
+        "output_flag": log_file is not None,
+        "log_to_console": False,
+    }
+    if options.threads:
+        wanted["threads"] = int(options.threads)
+    if log_file is not None:
+        wanted["log_file"] = str(log_file)
+    for name, value in wanted.items():
+        if h.setOptionValue(name, value) != highspy.HighsStatus.kOk:
+            raise ValueError(f"HiGHS refused option {name}={value!r}")
+
+
+def _status(h: highspy.Highs) -> tuple[str, str]:
+    model_status = h.getModelStatus()
+    text = h.modelStatusToString(model_status)
+    ms = highspy.HighsModelStatus
+    has_solution = h.getInfo().primal_solution_status == 2
+    if model_status == ms.kOptimal:
+        return OPTIMAL, text
+    if model_status == ms.kInfeasible:
+        return INFEASIBLE, text
+    if model_status in (ms.kUnbounded, ms.kUnboundedOrInfeasible):
+        return (UNBOUNDED if model_status == ms.kUnbounded else INFEASIBLE), text
+    if model_status in (ms.kTimeLimit, ms.kIterationLimit, ms.kSolutionLimit, ms.kInterrupt,
+                        ms.kMemoryLimit, ms.kObjectiveBound, ms.kObjectiveTarget):
+        return (FEASIBLE if has_solution else NO_SOLUTION), text
+    return ERROR, text
+
+
+def run_highs(
+    compiled: Compiled, options: SolverOptions, log_file: Path | None = None
+) -> tuple[SolveResult, np.ndarray | None]:
+    """Solve the compiled model; never raises on infeasible or time-limited outcomes."""
+    h = highspy.Highs()
+    _options(h, options, log_file)
+    h.passModel(compiled.lp)
+    start = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - start
+    status, text = _status(h)
+    info = h.getInfo()
+    result = SolveResult(status=status, solver_status=text, solve_seconds=seconds,
+                         size=dict(compiled.size))
+    values = None
+    if status in (OPTIMAL, FEASIBLE):
+        values = np.asarray(h.getSolution().col_value, dtype=float)
+        result.objective = float(info.objective_function_value)
+        is_mip = compiled.size["integer_variables"] > 0
+        result.bound = float(info.mip_dual_bound) if is_mip else result.objective
+        result.gap = _gap(result.objective, result.bound)
+        result.nodes = int(info.mip_node_count) if is_mip else 0
+    return result, values
+
+
+def _gap(objective: float, bound: float) -> float:
+    if not math.isfinite(bound):
+        return math.inf
+    return abs(objective - bound) / max(abs(objective), 1e-9)
+
+
+def load_values(compiled: Compiled, values: np.ndarray) -> None:
+    """Put the solution back into the Pyomo variables, rounding integers and solver noise."""
+    for var, value in zip(compiled.columns, values, strict=True):
+        if var.is_integer() or var.is_binary():
+            value = float(round(value))
+        elif abs(value) < 1e-9:
+            value = 0.0
+        var.set_value(value, skip_validation=True)
+
+
+def solve(
+    model: pyo.ConcreteModel, options: SolverOptions, log_file: Path | None = None
+) -> SolveResult:
+    """Compile, solve and (if there is a plan) load the values back into the model."""
+    start = time.perf_counter()
+    compiled = compile_model(model)
+    compile_seconds = time.perf_counter() - start
+    result, values = run_highs(compiled, options, log_file)
+    result.compile_seconds = compile_seconds
+    if values is not None:
+        for var in model.component_data_objects(pyo.Var, descend_into=True):
+            if not var.fixed:
+                var.set_value(0.0, skip_validation=True)  # absent columns are unused: zero
+        load_values(compiled, values)
+    return result
+
+
+def value(component: object) -> float:
+    """Value of a variable or expression, treating unset variables (absent columns) as 0."""
+    v = pyo.value(component, exception=False)
+    return 0.0 if v is None else float(v)
