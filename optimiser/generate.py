@@ -205,7 +205,7 @@ def _pad(prefix: str, i: int, n: int) -> str:
 
 def _round_to(x: float, step: float) -> float:
     """Round half up to a multiple of step: prices and sizes look hand-set, not random."""
-    return math.floor(x / step + 0.5) * step
+    return float(math.floor(x / step + 0.5) * step)
 
 
 def _pick(rng: np.random.Generator, weights: dict, /) -> object:
@@ -238,15 +238,33 @@ def default_n_providers(n_schemes: int) -> int:
 # --- Schemes ----------------------------------------------------------------------------------
 
 
-def _make_scheme(rng: np.random.Generator, scheme_id: str, name: str, zone: str) -> Scheme:
-    """One scheme: 35-90 flats (skewed to 40-60), staffing floors and unplanned-call rates.
+FLATS_MIN, FLATS_MODE, FLATS_MAX = 35, 40, 90  # triangular; mean 55 flats (facts §2.2)
+
+
+def _flats(rng: np.random.Generator, n: int) -> list[int]:
+    """Scheme sizes from a triangular 35-40-90 distribution, stratified so totals are stable.
+
+    One draw from each of n equal-probability strata (in random order) keeps the council's
+    total near n x 55 flats, so a preset always has about the size it promises.
+    """
+    u = (rng.permutation(n) + rng.random(n)) / n
+    a, c, b = FLATS_MIN, FLATS_MODE, FLATS_MAX
+    split = (c - a) / (b - a)
+    low = a + np.sqrt(u * (b - a) * (c - a))
+    high = b - np.sqrt((1 - u) * (b - a) * (b - c))
+    return [int(round(x)) for x in np.where(u < split, low, high)]
+
+
+def _make_scheme(
+    rng: np.random.Generator, scheme_id: str, name: str, zone: str, flats: int
+) -> Scheme:
+    """One scheme: staffing floors and unplanned-call rates for its size.
 
     Staffing: one day carer is enough below 45 flats; a lone waking night worker is allowed
     below 50 flats; from 50 flats lone working is not allowed (night minimum becomes 2) and from
     70 flats two waking night staff are written explicitly. Calls: 0.25-0.45 per flat per day,
     70 % in the 15 day hours (assumptions; no published ECH call rate was found, facts §2.6).
     """
-    flats = int(round(rng.triangular(35, 40, 90)))
     calls_per_day = float(rng.uniform(0.25, 0.45)) * flats
     return Scheme(
         scheme_id=scheme_id,
@@ -268,12 +286,14 @@ def _make_schemes(
     rng: np.random.Generator, n_schemes: int, zones: Sequence[str], names: Sequence[str]
 ) -> list[Scheme]:
     """All schemes, spread over the zones in contiguous runs (a zone is a locality)."""
+    flats = _flats(rng, n_schemes)
     return [
         _make_scheme(
             rng,
             _pad("S", i + 1, n_schemes),
             names[i],
             zones[i * len(zones) // n_schemes],
+            flats[i],
         )
         for i in range(n_schemes)
     ]
@@ -568,14 +588,14 @@ def _costs() -> list[dict[str, str]]:
         (
             "direct_payment_hourly_rate",
             dp_rate,
-            f"Merton agency DP rate from 21 Aug 2023 GBP 19.55/h (merton.gov.uk; facts §1.4) "
+            f"Merton agency DP rate from 21 Aug 2023 GBP 19.55/h (merton.gov.uk; uk-figures 1.4) "
             f"uprated by NLW growth Apr 2023 to Apr 2026: 19.55 x {NLW_2026}/{NLW_2023} "
             f"= 19.55 x {uprate:.4f} = {dp_rate:.2f}",
         ),
         (
             "direct_payment_admin_per_year",
             1200.0,
-            "Assumption: no published cost found (facts §2.7); DPs are labour-intensive to "
+            "Assumption: no published cost found (uk-figures 2.7); DPs are labour-intensive to "
             "administer (Oxfordshire SP paper, seeds/002). About 1 day a month of officer time.",
         ),
         (
@@ -599,7 +619,7 @@ def _costs() -> list[dict[str, str]]:
             4.0,
             "84.7 % of domiciliary care contracts run between 2 and 5 years (LGiU/Mears, "
             "Outcomes Matter, chart 7, seeds/004); Waltham Forest framework 4 years from Oct "
-            "2022 (facts §3.3).",
+            "2022 (uk-figures 3.3).",
         ),
         ("weeks_per_year", 52.143, "365 / 7 = 52.143 (COST_NAMES default)."),
         (

@@ -204,18 +204,21 @@ def _visit_slots(data: Dataset, scenario: Scenario, n_slots: int) -> pd.DataFram
             "resident_id": v["resident_id"].to_numpy()[keep],
             "slot": slot[keep] % n_slots,
             "staff_minutes": (minutes * v["carers"].to_numpy())[keep],
+            "carers": v["carers"].to_numpy()[keep],
         }))
     if not parts:
-        return pd.DataFrame(columns=["resident_id", "slot", "staff_minutes"])
+        return pd.DataFrame(columns=["resident_id", "slot", "staff_minutes", "carers"])
     return pd.concat(parts, ignore_index=True)
 
 
 def _load(data: Dataset, scenario: Scenario, n_slots: int) -> pd.DataFrame:
-    """Average number of on-site staff busy with a resident's planned care in each slot."""
+    """Per resident and slot: the average number of on-site staff busy with planned care
+    (``load``) and the most carers any one visit needs at once in that slot (``carers``)."""
     parts = _visit_slots(data, scenario, n_slots)
-    load = parts.groupby(["resident_id", "slot"], as_index=False)["staff_minutes"].sum()
+    load = parts.groupby(["resident_id", "slot"], as_index=False).agg(
+        staff_minutes=("staff_minutes", "sum"), carers=("carers", "max"))
     load["load"] = load["staff_minutes"] / scenario.slot_minutes
-    return load[["resident_id", "slot", "load"]]
+    return load[["resident_id", "slot", "load", "carers"]]
 
 
 def _packages(data: Dataset, slots: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:

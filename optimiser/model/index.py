@@ -31,6 +31,7 @@ class Index:
     patterns_covering: dict = field(default_factory=dict)  # t -> [p]
     routes_of_resident: dict = field(default_factory=dict)  # r -> [j]
     block_load: dict = field(default_factory=dict)  # (s, t) -> [(j, load)]
+    double_ups: list = field(default_factory=list)  # [(s, t, j, carers)] visits needing 2+
     routes_of_provider: dict = field(default_factory=dict)  # k -> [j] (non-block routes)
     block_of_provider: dict = field(default_factory=dict)  # k -> [s]
     framework_in_zone: dict = field(default_factory=dict)  # zone -> [f]
@@ -52,6 +53,8 @@ class Index:
                                      "slot", "pattern"),
             routes_of_resident=_group(routes, "resident_id", "route"),
             block_load=_group(load, ["scheme_id", "slot"], "pair"),
+            double_ups=list(load.loc[load["carers"] >= 2, ["scheme_id", "slot", "route", "carers"]]
+                            .itertuples(index=False, name=None)),
             routes_of_provider=_group(paid, "provider_id", "route"),
             block_of_provider=_group(p.block_pairs, "provider_id", "scheme_id"),
             framework_in_zone=_group(fw_zone, "zone", "provider_id"),

@@ -49,6 +49,12 @@ def care_and_reserve_cover(m: pyo.ConcreteModel, s: str, t: int) -> pyo.Expressi
     return on_duty(m, s, t) >= planned + m.reserve[s, t] * awarded(m, s)
 
 
+def double_up_cover(m: pyo.ConcreteModel, s: str, t: int, j: int) -> pyo.Expression:
+    """While a double-up visit by the on-site team is under way, both carers are with the
+    resident and the emergency reserve is still free."""
+    return on_duty(m, s, t) >= m.visit_carers[s, t, j] * m.care[j] + m.reserve[s, t] * awarded(m, s)
+
+
 def add_staffing(m: pyo.ConcreteModel, p: Params) -> None:
     patterns = p.patterns
     m.SLOTS = pyo.Set(initialize=p.slots["slot"].tolist())
@@ -65,3 +71,7 @@ def add_staffing(m: pyo.ConcreteModel, p: Params) -> None:
     m.block_hours_are_rota_hours = pyo.Constraint(m.BLOCK, rule=block_hours_are_rota_hours)
     m.minimum_cover = pyo.Constraint(m.COVER, rule=minimum_cover)
     m.care_and_reserve_cover = pyo.Constraint(m.COVER, rule=care_and_reserve_cover)
+    doubles = m.ix.double_ups
+    m.DOUBLE_UPS = pyo.Set(dimen=3, initialize=[(s, t, j) for s, t, j, _ in doubles])
+    m.visit_carers = pyo.Param(m.DOUBLE_UPS, initialize={(s, t, j): c for s, t, j, c in doubles})
+    m.double_up_cover = pyo.Constraint(m.DOUBLE_UPS, rule=double_up_cover)

@@ -1,0 +1,164 @@
+"""Writing a run: Excel-safe CSV tables, run.json, charts, and the plain-English summary.
+
+A run is written into a temporary folder next to its destination and renamed into place only
+when it is complete and verified, so a failed or interrupted run never damages a good plan.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from optimiser.params import Params
+from optimiser.results import Plan
+from optimiser.solve import SolveResult
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PACKAGES = ("optimiser", "pyomo", "highspy", "pandas", "numpy", "pandera", "click")
+
+
+def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix any text cell that Excel would read as a formula with an apostrophe."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
+            )
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Deterministic, Excel-safe CSV: fixed float format, LF line ends, UTF-8."""
+    excel_safe(frame).to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def run_record(p: Params, result: SolveResult, timings: dict[str, float],
+               plan: Plan | None) -> dict:
+    """Everything needed to trace a plan back to its inputs and settings."""
+    record = {
+        "model": p.scenario.name,
+        "status": result.status,
+        "status_text": result.describe(),
+        "solver_status": result.solver_status,
+        "objective_weekly_gbp": result.objective,
+        "bound_weekly_gbp": result.bound,
+        "gap": result.gap,
+        "nodes": result.nodes,
+        "size": result.size,
+        "timings_seconds": {k: round(v, 3) for k, v in timings.items()},
+        "versions": versions(),
+        "input_checksums_sha256": p.data.checksums,
+        "dataset": str(p.data.path),
+        "scenario": json.loads(p.scenario.model_dump_json()),
+    }
+    if plan is not None:
+        total = plan.cost_lines.set_index("line")["weekly_gbp"]
+        record["plan_weekly_cost_gbp"] = float(total["total"])
+        record["plan_annual_cost_gbp"] = float(total["total"] * p.weeks_per_year)
+    return record
+
+
+def write_run(
+    destination: Path,
+    plan: Plan,
+    record: dict,
+    verify: Callable[[Path], list[str]] | None = None,
+    charts: bool = True,
+) -> list[str]:
+    """Write all files to a temporary folder, verify them, then move them into place.
+
+    Returns the verifier's problems; if there are any, nothing is moved into place.
+    """
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
+    try:
+        for name, frame in plan.tables().items():
+            write_csv(frame, staging / f"{name}.csv")
+        (staging / "run.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        problems = verify(staging) if verify else []
+        if problems:
+            return problems
+        if charts:
+            from optimiser.charts import plan_charts
+
+            plan_charts(plan, staging)
+        _swap_into_place(staging, destination)
+        return []
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _swap_into_place(staging: Path, destination: Path) -> None:
+    """Replace the destination folder by the staging folder with two renames."""
+    old = None
+    if destination.exists():
+        old = destination.with_name(f".{destination.name}.old")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(destination, old)
+    os.replace(staging, destination)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def money(x: float) -> str:
+    return f"GBP {x:,.0f}"
+
+
+def summary_text(p: Params, plan: Plan, result: SolveResult) -> str:
+    """The plain-English summary printed after a solve."""
+    lines = plan.cost_lines.set_index("line")
+    heads = dict(zip(plan.summary["metric"], plan.summary["value"], strict=True))
+    total = lines.at["total", "annual_gbp"]
+    out = [
+        f"Commissioning model '{p.scenario.name}': {result.describe()}.",
+        f"Annual cost {money(total)} ({money(lines.at['total', 'weekly_gbp'])} a week).",
+    ]
+    for line, row in lines.drop(index="total").iterrows():
+        if abs(row["annual_gbp"]) >= 0.5:
+            out.append(f"  - {row['description']}: {money(row['annual_gbp'])} a year")
+    out.append("Block contracts:")
+    for row in plan.block_contracts.itertuples():
+        out.append(
+            f"  - {row.scheme_name}: {row.provider_name} ({row.provider_id}), "
+            f"{row.weekly_staff_hours:,.0f} staff-hours a week "
+            f"({row.night_hours:,.0f} at night), {row.residents_block:g} residents' care "
+            "under the block"
+        )
+    missing = sorted(set(p.data.schemes["scheme_id"]) - set(plan.block_contracts["scheme_id"]))
+    if missing:
+        out.append(f"  - no block contract (no 24-hour cover) at: {', '.join(missing)}")
+    fw = plan.framework
+    out.append(
+        f"Framework: {len(fw)} provider(s) admitted"
+        + (f" ({', '.join(fw['provider_id'])})" if len(fw) else "")
+        + f"; direct payments: {heads['direct_payments']:g}."
+    )
+    out.append(
+        f"Preferences honoured: {heads['preferences_honoured']:g} of "
+        f"{heads['preferences_stated']}; hours-weighted mean satisfaction "
+        f"{heads['mean_satisfaction']:g}; on-site share of planned care "
+        f"{100 * float(heads['onsite_share_of_planned_care']):.0f} %."
+    )
+    return "\n".join(out)

@@ -1,0 +1,287 @@
+"""Plan tables: the solved model turned into the tidy tables a commissioner reads.
+
+Only the decisions are read from Pyomo (awards, rota, admissions, routes); every derived figure
+(cover per slot, costs per line) is recomputed here from those decisions and the input rates, so
+the tables agree with the independent checker in :mod:`optimiser.checks` by construction of the
+data, not by trusting the solver.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from optimiser.data.schema import DAYS
+from optimiser.model.objective import COST_LINES
+from optimiser.params import ROUTE_LABELS, Params
+from optimiser.solve import SolveResult
+
+SHARE_EPS = 1e-6
+
+
+@dataclass
+class Plan:
+    """All plan tables of one run."""
+
+    summary: pd.DataFrame
+    cost_lines: pd.DataFrame
+    block_contracts: pd.DataFrame
+    rota: pd.DataFrame
+    cover: pd.DataFrame
+    framework: pd.DataFrame
+    allocations: pd.DataFrame
+    providers: pd.DataFrame
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def _values(var: pyo.Var) -> pd.Series:
+    keys = list(var.keys())
+    vals = [0.0 if var[k].value is None else float(var[k].value) for k in keys]
+    return pd.Series(vals, index=pd.Index(keys, tupleize_cols=False), dtype=float)
+
+
+def _rota(m: pyo.ConcreteModel, p: Params) -> pd.DataFrame:
+    staff = _values(m.staff)
+    staff = staff[staff > 0.5]
+    rows = pd.DataFrame(list(staff.index), columns=["scheme_id", "provider_id", "pattern"])
+    rows["staff"] = np.round(staff.to_numpy()).astype(int)
+    rows = rows.merge(p.patterns, on="pattern").merge(p.pattern_cost, on=["provider_id", "pattern"])
+    rows["day"] = rows["day"].map(dict(enumerate(DAYS)))
+    rows["start"] = rows["start_hour"].map(lambda h: f"{int(h):02d}:00")
+    rows["staff_hours"] = rows["staff"] * rows["hours"]
+    rows["weekly_cost"] = rows["staff"] * rows["cost"]
+    for band in ("day", "night", "weekend"):
+        rows[f"{band}_hours"] = rows[f"{band}_hours"] * rows["staff"]
+    cols = ["scheme_id", "provider_id", "pattern", "day", "start", "hours", "staff",
+            "staff_hours", "day_hours", "night_hours", "weekend_hours", "weekly_cost"]
+    return rows[cols].sort_values(["scheme_id", "pattern"]).reset_index(drop=True)
+
+
+def _allocations(m: pyo.ConcreteModel, p: Params) -> pd.DataFrame:
+    share = _values(m.care)
+    routes = p.routes.assign(share=share.reindex(p.routes["route"]).to_numpy())
+    chosen = routes[routes["share"] > SHARE_EPS].copy()
+    chosen["share"] = chosen["share"].round(6)
+    chosen["route_kind"] = chosen["kind"]
+    chosen["route_description"] = chosen["kind"].map(ROUTE_LABELS)
+    chosen["weekly_cost"] = chosen["price"] * chosen["share"]
+    chosen["budget_draw"] = chosen["budget_price"] * chosen["share"]
+    budget = p.packages.set_index("resident_id")["weekly_budget"]
+    chosen["weekly_budget"] = chosen["resident_id"].map(budget)
+    chosen["package_hours"] = chosen["hours"].round(4)
+    chosen["preference_honoured"] = np.where(
+        chosen["preferred_provider"].isna(), "", np.where(chosen["preferred"], "yes", "no"))
+    cols = ["resident_id", "scheme_id", "route_kind", "route_description", "provider_id",
+            "share", "package_hours", "weekly_cost", "budget_draw", "weekly_budget",
+            "preferred_provider", "preference_strength", "preference_honoured",
+            "wants_direct_payment", "satisfaction"]
+    return chosen[cols].sort_values(["resident_id", "route_kind", "provider_id"],
+                                    na_position="first").reset_index(drop=True)
+
+
+def _cover(p: Params, rota: pd.DataFrame, allocations: pd.DataFrame,
+           awarded: set[str]) -> pd.DataFrame:
+    """Required and on-duty staff in every slot, recomputed from the plan's decisions."""
+    on = rota.merge(p.pattern_slots, on="pattern").groupby(["scheme_id", "slot"])["staff"].sum()
+    block = allocations[allocations["route_kind"] == "block"][["resident_id", "scheme_id", "share"]]
+    load = block.merge(p.load, on="resident_id")
+    load["load"] *= load["share"]
+    planned = load.groupby(["scheme_id", "slot"])["load"].sum()
+    doubles = load[load["carers"] >= 2].groupby(["scheme_id", "slot"])["carers"].max()
+    cover = p.cover.copy()
+    key = pd.MultiIndex.from_frame(cover[["scheme_id", "slot"]])
+    has_block = cover["scheme_id"].isin(awarded)
+    cover["planned_load"] = planned.reindex(key, fill_value=0.0).to_numpy().round(4)
+    cover["min_staff"] = np.where(has_block, cover["min_staff"], 0)
+    cover["reserve"] = np.where(has_block, cover["reserve"], 0)
+    cover["double_up_carers"] = doubles.reindex(key, fill_value=0).to_numpy().astype(int)
+    cover["required"] = np.maximum.reduce([
+        cover["min_staff"], cover["planned_load"] + cover["reserve"],
+        np.where(cover["double_up_carers"] > 0, cover["double_up_carers"] + cover["reserve"], 0)])
+    cover["on_duty"] = on.reindex(key, fill_value=0).to_numpy().astype(int)
+    cover["slack"] = (cover["on_duty"] - cover["required"]).round(4)
+    slots = p.slots.set_index("slot")
+    cover["day"] = cover["slot"].map(slots["day"]).map(dict(enumerate(DAYS)))
+    cover["time"] = [f"{h:02d}:{mi:02d}" for h, mi in zip(
+        cover["slot"].map(slots["hour"]), cover["slot"].map(slots["minute"]), strict=True)]
+    cover["band"] = cover["slot"].map(slots["band"])
+    cols = ["scheme_id", "slot", "day", "time", "band", "min_staff", "planned_load",
+            "double_up_carers", "reserve", "required", "on_duty", "slack"]
+    return cover[cols]
+
+
+def _block_contracts(m: pyo.ConcreteModel, p: Params, rota: pd.DataFrame,
+                     allocations: pd.DataFrame) -> pd.DataFrame:
+    award = _values(m.award)
+    won = [key for key, v in award.items() if v > 0.5]
+    frame = pd.DataFrame(won, columns=["scheme_id", "provider_id"])
+    frame = frame.merge(p.block_pairs[["scheme_id", "provider_id", "min_hours", "mgmt_cost"]],
+                        on=["scheme_id", "provider_id"])
+    hours = rota.groupby(["scheme_id", "provider_id"])[
+        ["staff_hours", "day_hours", "night_hours", "weekend_hours", "weekly_cost"]].sum()
+    frame = frame.join(hours, on=["scheme_id", "provider_id"]).fillna(0.0)
+    onsite = allocations[allocations["route_kind"].isin(["block", "spot"])]
+    counts = onsite.groupby(["scheme_id", "route_kind"])["share"].sum().unstack(fill_value=0)
+    for kind in ("block", "spot"):
+        col = counts[kind] if kind in counts else pd.Series(dtype=float)
+        frame[f"residents_{kind}"] = frame["scheme_id"].map(col).fillna(0).round(3)
+    schemes = p.data.schemes.set_index("scheme_id")
+    names = p.data.providers.set_index("provider_id")["name"]
+    frame.insert(1, "scheme_name", frame["scheme_id"].map(schemes["name"]))
+    frame.insert(2, "zone", frame["scheme_id"].map(schemes["zone"]))
+    frame.insert(4, "provider_name", frame["provider_id"].map(names))
+    frame = frame.rename(columns={"staff_hours": "weekly_staff_hours", "min_hours":
+                                  "min_block_hours", "weekly_cost": "weekly_staff_cost",
+                                  "mgmt_cost": "weekly_management_cost"})
+    return frame.sort_values("scheme_id").reset_index(drop=True)
+
+
+def _framework(m: pyo.ConcreteModel, p: Params, allocations: pd.DataFrame) -> pd.DataFrame:
+    admit = _values(m.admit)
+    fw = p.framework.assign(admitted=admit.reindex(p.framework["provider_id"]).fillna(0).to_numpy())
+    fw = fw[fw["admitted"] > 0.5].copy()
+    used = allocations[allocations["route_kind"] == "framework"].copy()
+    paid = p.routes.set_index("route")["paid_hours"]
+    used = used.merge(p.routes[["resident_id", "provider_id", "kind", "route"]].rename(
+        columns={"kind": "route_kind"}), on=["resident_id", "provider_id", "route_kind"])
+    used["paid_hours"] = used["route"].map(paid) * used["share"]
+    agg = used.groupby("provider_id").agg(residents=("share", "sum"),
+                                          weekly_paid_hours=("paid_hours", "sum"),
+                                          weekly_care_cost=("weekly_cost", "sum"))
+    fw = fw.join(agg, on="provider_id").fillna({"residents": 0, "weekly_paid_hours": 0,
+                                                 "weekly_care_cost": 0})
+    prov = p.providers.set_index("provider_id")
+    fw.insert(1, "provider_name", fw["provider_id"].map(prov["name"]))
+    fw["cqc_rating"] = fw["provider_id"].map(prov["cqc_rating"])
+    fw["weekly_fixed_cost"] = fw["framework_fixed_cost"].round(2)
+    cols = ["provider_id", "provider_name", "zones", "cqc_rating", "residents",
+            "weekly_paid_hours", "weekly_care_cost", "weekly_fixed_cost"]
+    return fw[cols].sort_values("provider_id").reset_index(drop=True)
+
+
+def _providers(p: Params, rota: pd.DataFrame, allocations: pd.DataFrame) -> pd.DataFrame:
+    """Hours each provider supplies against its capacity and its share of the market."""
+    block = rota.groupby("provider_id")["staff_hours"].sum().rename("block_staff_hours")
+    paid = allocations[allocations["route_kind"].isin(["spot", "framework"])].merge(
+        p.routes[["resident_id", "provider_id", "kind", "paid_hours"]].rename(
+            columns={"kind": "route_kind"}), on=["resident_id", "provider_id", "route_kind"])
+    paid["hours"] = paid["paid_hours"] * paid["share"]
+    package = paid.groupby("provider_id")["hours"].sum().rename("package_paid_hours")
+    frame = pd.concat([block, package], axis=1).fillna(0.0)
+    frame["total_hours"] = frame.sum(axis=1)
+    frame = frame[frame["total_hours"] > 0]
+    cap = p.providers.set_index("provider_id")["weekly_capacity_hours"]
+    frame["weekly_capacity_hours"] = cap.reindex(frame.index)
+    total = frame["total_hours"].sum()
+    frame["market_share"] = (frame["total_hours"] / total).round(6) if total else 0.0
+    frame.index.name = "provider_id"
+    return frame.reset_index().sort_values("provider_id").reset_index(drop=True)
+
+
+def cost_lines(plan_parts: dict[str, pd.DataFrame], p: Params) -> pd.DataFrame:
+    """Weekly and annual cost per line, recomputed from the plan tables and input rates."""
+    alloc = plan_parts["allocations"]
+    blocks = plan_parts["block_contracts"]
+    by_kind = alloc.groupby("route_kind")["weekly_cost"].sum()
+    active = set(zip(alloc.loc[alloc["provider_id"].notna(), "scheme_id"],
+                     alloc.loc[alloc["provider_id"].notna(), "provider_id"], strict=True))
+    active |= set(zip(blocks["scheme_id"], blocks["provider_id"], strict=True))
+    weekly = {
+        "onsite_staff": plan_parts["rota"]["weekly_cost"].sum(),
+        "block_management": blocks["weekly_management_cost"].sum(),
+        "onsite_spot": by_kind.get("spot", 0.0),
+        "framework_care": by_kind.get("framework", 0.0),
+        "framework_fixed": plan_parts["framework"]["weekly_fixed_cost"].sum(),
+        "direct_payments": by_kind.get("direct", 0.0),
+        "coordination": len(active) * p.costs["coordination_per_provider_scheme_per_week"],
+    }
+    frame = pd.DataFrame({
+        "line": list(COST_LINES),
+        "description": list(COST_LINES.values()),
+        "weekly_gbp": [round(float(weekly[k]), 2) for k in COST_LINES],
+    })
+    total = pd.DataFrame({"line": ["total"], "description": ["Total"],
+                          "weekly_gbp": [round(frame["weekly_gbp"].sum(), 2)]})
+    frame = pd.concat([frame, total], ignore_index=True)
+    frame["annual_gbp"] = (frame["weekly_gbp"] * p.weeks_per_year).round(2)
+    return frame
+
+
+def headline(plan_parts: dict[str, pd.DataFrame], p: Params) -> dict[str, float]:
+    """The figures a commissioner asks for first."""
+    alloc = plan_parts["allocations"]
+    hours = alloc["package_hours"] * alloc["share"]
+    onsite = alloc["route_kind"].isin(["block", "spot"])
+    stated = alloc.groupby("resident_id")["preference_honoured"].first()
+    stated_pref = alloc[alloc["preferred_provider"].notna()].groupby("resident_id")
+    honoured = stated_pref.apply(lambda g: (g["share"] * (g["preference_honoured"] == "yes"))
+                                 .sum()).sum() if len(stated_pref) else 0.0
+    n_pref = stated_pref.ngroups
+    blocks = plan_parts["block_contracts"]
+    flats = p.data.schemes.set_index("scheme_id")["flats"]
+    night_cost = blocks["night_hours"] @ blocks["provider_id"].map(
+        p.data.providers.set_index("provider_id")["block_rate_night"]).fillna(0) if len(blocks) \
+        else 0.0
+    covered_flats = flats.reindex(blocks["scheme_id"]).sum() if len(blocks) else 0
+    per_scheme = alloc[alloc["provider_id"].notna()].groupby("scheme_id")["provider_id"].nunique()
+    del stated
+    return {
+        "schemes": len(p.data.schemes),
+        "schemes_with_block": len(blocks),
+        "residents_with_care": len(p.packages),
+        "package_hours_per_week": round(float(p.packages["hours"].sum()), 2),
+        "block_staff_hours_per_week": round(float(blocks["weekly_staff_hours"].sum()), 2)
+        if len(blocks) else 0.0,
+        "onsite_share_of_planned_care": round(float(hours[onsite].sum() / hours.sum()), 4)
+        if hours.sum() else 0.0,
+        "framework_providers": len(plan_parts["framework"]),
+        "direct_payments": round(float(alloc.loc[alloc["route_kind"] == "direct", "share"].sum()),
+                                 3),
+        "night_cover_cost_per_flat_per_week": round(float(night_cost / covered_flats), 2)
+        if covered_flats else 0.0,
+        "preferences_stated": n_pref,
+        "preferences_honoured": round(float(honoured), 3),
+        "mean_satisfaction": round(float((hours * alloc["satisfaction"]).sum() / hours.sum()), 2)
+        if hours.sum() else 0.0,
+        "providers_per_scheme": round(float(per_scheme.mean()), 3) if len(per_scheme) else 0.0,
+    }
+
+
+def extract_plan(m: pyo.ConcreteModel, p: Params, result: SolveResult) -> Plan:
+    """Build every plan table from the solved model."""
+    rota = _rota(m, p)
+    allocations = _allocations(m, p)
+    blocks = _block_contracts(m, p, rota, allocations)
+    parts = {
+        "rota": rota,
+        "allocations": allocations,
+        "block_contracts": blocks,
+        "framework": _framework(m, p, allocations),
+        "cover": _cover(p, rota, allocations, set(blocks["scheme_id"])),
+        "providers": _providers(p, rota, allocations),
+    }
+    lines = cost_lines(parts, p)
+    heads = headline(parts, p)
+    summary = _summary(result, lines, heads, p)
+    return Plan(summary=summary, cost_lines=lines, **parts)
+
+
+def _summary(result: SolveResult, lines: pd.DataFrame, heads: dict[str, float],
+             p: Params) -> pd.DataFrame:
+    total = float(lines.loc[lines["line"] == "total", "weekly_gbp"].iloc[0])
+    rows = [
+        ("model", p.scenario.name, ""),
+        ("status", result.describe(), ""),
+        ("gap", "" if result.gap is None else round(result.gap, 6), "share"),
+        ("weekly_cost", round(total, 2), "GBP/week"),
+        ("annual_cost", round(total * p.weeks_per_year, 2), "GBP/year"),
+        ("solver_objective", round(result.objective or 0.0, 2), "GBP/week"),
+        ("solver_bound", "" if result.bound is None else round(result.bound, 2), "GBP/week"),
+    ]
+    rows += [(k, v, "") for k, v in heads.items()]
+    return pd.DataFrame(rows, columns=["metric", "value", "unit"])

@@ -1,0 +1,95 @@
+"""One run end to end: model file -> validated data -> parameters -> model -> solve -> plan
+-> independent check -> files. Returns an outcome the CLI turns into words and an exit code."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from optimiser.config import Scenario, load_scenario
+from optimiser.data.load import load_dataset
+from optimiser.model.build import build_model
+from optimiser.params import Params, StaticInfeasibility, derive
+from optimiser.report import run_record, summary_text, write_run
+from optimiser.results import Plan, extract_plan
+from optimiser.solve import SolveResult, solve
+
+
+@dataclass
+class Outcome:
+    """What happened in a run."""
+
+    scenario: Scenario
+    result: SolveResult | None = None
+    plan: Plan | None = None
+    params: Params | None = None
+    written_to: Path | None = None
+    reasons: list[str] = field(default_factory=list)  # why no plan, in plain English
+    problems: list[str] = field(default_factory=list)  # verification failures
+    timings: dict[str, float] = field(default_factory=dict)
+    summary: str = ""
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.times[name] = now - self._last
+        self._last = now
+
+
+def solve_scenario(scenario: Scenario, out_root: Path | None = None, verify: bool = True,
+                   charts: bool = True, log_file: Path | None = None) -> Outcome:
+    """Solve one commissioning model; write its folder under out_root if a plan was found."""
+    clock = _Clock()
+    outcome = Outcome(scenario=scenario)
+    data = load_dataset(scenario.dataset)
+    clock.lap("load")
+    try:
+        params = derive(data, scenario)
+    except StaticInfeasibility as exc:
+        outcome.reasons = exc.reasons
+        return outcome
+    outcome.params = params
+    clock.lap("derive")
+    model = build_model(params)
+    clock.lap("build")
+    result = solve(model, scenario.solver, log_file=log_file)
+    outcome.result = result
+    clock.times["compile"] = result.compile_seconds
+    clock.times["solve"] = result.solve_seconds
+    clock.lap("compile_and_solve")
+    if not result.has_plan:
+        outcome.timings = clock.times
+        return outcome
+    outcome.plan = extract_plan(model, params, result)
+    clock.lap("extract")
+    outcome.summary = summary_text(params, outcome.plan, result)
+    if out_root is not None:
+        destination = Path(out_root) / scenario.name
+        record = run_record(params, result, clock.times, outcome.plan)
+        checker = _verifier(params) if verify else None
+        outcome.problems = write_run(destination, outcome.plan, record, checker, charts)
+        if not outcome.problems:
+            outcome.written_to = destination
+        clock.lap("write_and_verify")
+    outcome.timings = clock.times
+    return outcome
+
+
+def _verifier(params: Params):
+    from optimiser.checks import verify_run
+
+    def check(folder: Path) -> list[str]:
+        return verify_run(folder, params.data, params.scenario)
+
+    return check
+
+
+def solve_file(model_file: Path, out_root: Path | None = None, overrides: dict | None = None,
+               **kwargs) -> Outcome:
+    return solve_scenario(load_scenario(model_file, overrides), out_root, **kwargs)
