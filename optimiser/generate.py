@@ -77,6 +77,10 @@ VISITS_PER_DAY: dict[str, dict[int, float]] = {
 NIGHT_STARTS: tuple[int, ...] = (23 * 60, 23 * 60 + 30, 0, 60, 120, 180)  # turns, checks
 SHOWER_WINDOW = (14 * 60 + 30, 15 * 60 + 30)  # between lunch (ends by 14:30) and tea
 
+# Budget setting: the council's indicative price of a package (assumptions, see the README).
+BUDGET_TRAVEL_MINUTES = 10.0  # standard travel allowance per carer-visit
+BUDGET_ENHANCEMENT: dict[str, float] = {"day": 1.0, "weekend": 1.15, "night": 1.25}
+
 SHIREFORD_ZONES = ("North", "Central", "South")
 SHIREFORD_SCHEMES = (
     "Oakfield Court",
@@ -145,6 +149,13 @@ class Visit:
     carers: int
 
 
+def _enhancement(v: Visit) -> float:
+    """Council's unsocial-hours uplift for a visit, by its start (night 22-07, then weekend)."""
+    if v.start >= DAY_END or v.start < DAY_START:
+        return BUDGET_ENHANCEMENT["night"]
+    return BUDGET_ENHANCEMENT["weekend" if v.day >= 5 else "day"]
+
+
 @dataclass
 class Resident:
     """One resident and the planned visits of their care package."""
@@ -159,8 +170,16 @@ class Resident:
     visits: list[Visit] = field(default_factory=list)
 
     def carer_hours(self) -> float:
-        """Carer-hours per week (a double-up visit counts twice): what the budget must buy."""
+        """Carer-hours per week (a double-up visit counts twice)."""
         return sum(v.minutes * v.carers for v in self.visits) / 60.0
+
+    def priced_hours(self) -> float:
+        """Carer-hours as the council prices a package to set its budget: each carer-visit
+        plus a standard travel allowance, night and weekend hours at their enhancement."""
+        return sum(
+            v.carers * (v.minutes + BUDGET_TRAVEL_MINUTES) / 60.0 * _enhancement(v)
+            for v in self.visits
+        )
 
 
 @dataclass
@@ -508,10 +527,12 @@ def _make_resident(
 ) -> Resident:
     """One resident: 70 % have a care package with a budget, some a preference or a DP.
 
-    Budget: carer-hours priced at an indicative council rate of GBP 26-30/h times 0.95-1.25,
-    so some budgets are tight. Preferences: 25 % name a provider serving their zone (85 % of
-    those Good or better), 40 % of them strongly. Direct payment wanted by 9 % (14 % of people
-    65+ on long-term support have one, facts §2.7; fewer in ECH where care is on site).
+    Budget: the package priced as the council would (carer time plus a travel allowance per
+    visit, night and weekend uplifts) at an indicative GBP 26-30/h, times 0.95-1.25, so some
+    budgets are tight. Direct payment wanted by 9 % (14 % of people 65+ on long-term support
+    have one, facts §2.7; fewer in ECH where care is on site); they choose their carer through
+    the payment, so they name no provider. Of the others 27 % name a provider serving their
+    zone (85 % of those Good or better), 40 % of them strongly: about 25 % of all packages.
     """
     if rng.random() >= CARE_SHARE:
         return Resident(resident_id, scheme_id, "none")
@@ -519,14 +540,14 @@ def _make_resident(
     res = Resident(resident_id, scheme_id, band)
     res.visits = _plan_visits(rng, band, float(rng.uniform(*BAND_HOURS[band])))
     rate, factor = float(rng.uniform(26.0, 30.0)), float(rng.uniform(0.95, 1.25))
-    res.weekly_budget = round(res.carer_hours() * rate * factor, 2)
-    if rng.random() < 0.25:
+    res.weekly_budget = round(res.priced_hours() * rate * factor, 2)
+    res.wants_direct_payment = bool(rng.random() < 0.09)
+    if not res.wants_direct_payment and rng.random() < 0.27:
         good = [p for p in zone_providers if p.cqc_rating in GOOD_OR_BETTER]
         other = [p for p in zone_providers if p.cqc_rating not in GOOD_OR_BETTER]
         pool = other if other and rng.random() < 0.15 else good
         res.preferred_provider = pool[int(rng.integers(len(pool)))].provider_id
         res.preference_strength = "strong" if rng.random() < 0.4 else "weak"
-    res.wants_direct_payment = bool(rng.random() < 0.09)
     return res
 
 
