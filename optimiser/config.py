@@ -108,20 +108,38 @@ class Policy(_Strict):
 
 
 class Shifts(_Strict):
-    """Rules generating the on-site rota's shift patterns: every start with every length, daily."""
+    """Rules generating the on-site rota's shift patterns, repeated every day of the week.
 
-    starts: tuple[int, ...] = Field((7, 14, 22), description="Shift start hours.")
-    lengths: tuple[int, ...] = Field((4, 7, 8, 9), description="Shift lengths in hours.")
+    Either explicit ``patterns`` ([start hour, length in hours] pairs), or every one of
+    ``starts`` combined with every one of ``lengths``.
+    """
+
+    patterns: tuple[tuple[int, int], ...] = Field(
+        ((7, 8), (15, 7), (22, 9), (7, 3), (17, 4)),
+        description="Explicit [start hour, hours] shifts: early, late, waking night and the "
+        "morning and teatime peaks.",
+    )
+    starts: tuple[int, ...] = Field((), description="Start hours (combined with lengths).")
+    lengths: tuple[int, ...] = Field((), description="Lengths in hours (combined with starts).")
 
     @model_validator(mode="after")
     def _valid(self) -> Shifts:
-        if not self.starts or not self.lengths:
-            raise ValueError("shifts need at least one start and one length")
-        if any(not 0 <= s <= 23 for s in self.starts):
+        pairs = self.shift_list()
+        if not pairs:
+            raise ValueError("shifts need at least one pattern")
+        if any(not 0 <= s <= 23 for s, _ in pairs):
             raise ValueError("shift starts must be hours 0-23")
-        if any(not 1 <= h <= 24 for h in self.lengths):
+        if any(not 1 <= h <= 24 for _, h in pairs):
             raise ValueError("shift lengths must be 1-24 hours")
         return self
+
+    def shift_list(self) -> list[tuple[int, int]]:
+        """The daily shifts as (start hour, hours), without duplicates, in a fixed order."""
+        if self.starts or self.lengths:
+            pairs = [(s, h) for s in self.starts for h in self.lengths]
+        else:
+            pairs = [tuple(p) for p in self.patterns]
+        return list(dict.fromkeys(pairs))
 
 
 class SolverOptions(_Strict):

@@ -116,8 +116,8 @@ def _patterns(scenario: Scenario, slots: pd.DataFrame) -> tuple[pd.DataFrame, pd
     n_slots = len(slots)
     rows, cells = [], []
     for day in range(7):
-        for start in scenario.shifts.starts:
-            for hours in scenario.shifts.lengths:
+        for start, hours in scenario.shifts.shift_list():
+            if True:
                 pid = len(rows)
                 first = (day * 24 + start) * 60 // scenario.slot_minutes
                 covered = (first + np.arange(hours * per_hour)) % n_slots

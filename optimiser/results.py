@@ -45,11 +45,18 @@ def _values(var: pyo.Var) -> pd.Series:
     return pd.Series(vals, index=pd.Index(keys, tupleize_cols=False), dtype=float)
 
 
+def _holders(m: pyo.ConcreteModel) -> pd.DataFrame:
+    award = _values(m.award)
+    won = [key for key, v in award.items() if v > 0.5]
+    return pd.DataFrame(won, columns=["scheme_id", "provider_id"])
+
+
 def _rota(m: pyo.ConcreteModel, p: Params) -> pd.DataFrame:
     staff = _values(m.staff)
     staff = staff[staff > 0.5]
-    rows = pd.DataFrame(list(staff.index), columns=["scheme_id", "provider_id", "pattern"])
+    rows = pd.DataFrame(list(staff.index), columns=["scheme_id", "pattern"])
     rows["staff"] = np.round(staff.to_numpy()).astype(int)
+    rows = rows.merge(_holders(m), on="scheme_id")
     rows = rows.merge(p.patterns, on="pattern").merge(p.pattern_cost, on=["provider_id", "pattern"])
     rows["day"] = rows["day"].map(dict(enumerate(DAYS)))
     rows["start"] = rows["start_hour"].map(lambda h: f"{int(h):02d}:00")
@@ -117,10 +124,7 @@ def _cover(p: Params, rota: pd.DataFrame, allocations: pd.DataFrame,
 
 def _block_contracts(m: pyo.ConcreteModel, p: Params, rota: pd.DataFrame,
                      allocations: pd.DataFrame) -> pd.DataFrame:
-    award = _values(m.award)
-    won = [key for key, v in award.items() if v > 0.5]
-    frame = pd.DataFrame(won, columns=["scheme_id", "provider_id"])
-    frame = frame.merge(p.block_pairs[["scheme_id", "provider_id", "min_hours", "mgmt_cost"]],
+    frame = _holders(m).merge(p.block_pairs[["scheme_id", "provider_id", "min_hours", "mgmt_cost"]],
                         on=["scheme_id", "provider_id"])
     hours = rota.groupby(["scheme_id", "provider_id"])[
         ["staff_hours", "day_hours", "night_hours", "weekend_hours", "weekly_cost"]].sum()

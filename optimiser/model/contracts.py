@@ -1,22 +1,31 @@
 """Block contracts: which on-site provider (if any) holds each scheme's contract, and its size.
 
-Symbols (docs/model.md): a[s,k] award, h[s,k] guaranteed weekly staff-hours, V_k minimum viable
-volume, H_s upper bound on hours a scheme could ever need.
+The guaranteed staff-hours are split by pay band b (day, night, weekend) so the contract is
+priced at the holder's own rates without multiplying the integer rota by the candidate
+providers. Symbols (docs/model.md): a[s,k] award, g[s,k,b] guaranteed staff-hours in band b,
+V_k minimum viable volume, G[s,b] most band-b hours the scheme could ever need.
 """
 
 from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from optimiser.params import Params
+from optimiser.params import BANDS, Params
 
 
 def one_block_contract(m: pyo.ConcreteModel, s: str) -> pyo.Expression:
     """At most one on-site provider per scheme; exactly one where 24-hour cover is required."""
     total = pyo.quicksum(m.award[s, k] for k in m.ix.providers_at_scheme.get(s, []))
+    if not m.ix.providers_at_scheme.get(s):
+        return pyo.Constraint.Skip  # static checks already explained a required-but-impossible
     if m.require_24h_cover:
         return total == 1
     return total <= 1
+
+
+def block_hours(m: pyo.ConcreteModel, s: str, k: str) -> pyo.Expression:
+    """h[s,k]: the contract's guaranteed staff-hours a week, all bands."""
+    return pyo.quicksum(m.band_hours[s, k, b] for b in m.BANDS)
 
 
 def minimum_viable_volume(m: pyo.ConcreteModel, s: str, k: str) -> pyo.Expression:
@@ -24,9 +33,9 @@ def minimum_viable_volume(m: pyo.ConcreteModel, s: str, k: str) -> pyo.Expressio
     return m.block_hours[s, k] >= m.block_min_hours[s, k] * m.award[s, k]
 
 
-def hours_only_under_award(m: pyo.ConcreteModel, s: str, k: str) -> pyo.Expression:
+def hours_only_under_award(m: pyo.ConcreteModel, s: str, k: str, b: str) -> pyo.Expression:
     """No guaranteed hours without a contract."""
-    return m.block_hours[s, k] <= m.block_max_hours[s, k] * m.award[s, k]
+    return m.band_hours[s, k, b] <= m.max_band_hours[s, b] * m.award[s, k]
 
 
 def add_contracts(m: pyo.ConcreteModel, p: Params) -> None:
@@ -34,12 +43,18 @@ def add_contracts(m: pyo.ConcreteModel, p: Params) -> None:
     keys = list(zip(pairs["scheme_id"], pairs["provider_id"], strict=True))
     m.require_24h_cover = p.scenario.policy.require_24h_cover
     m.SCHEMES = pyo.Set(initialize=p.data.schemes["scheme_id"].tolist())
+    m.BANDS = pyo.Set(initialize=list(BANDS))
     m.BLOCK = pyo.Set(dimen=2, initialize=keys)
     m.block_min_hours = pyo.Param(m.BLOCK, initialize=dict(zip(keys, pairs["min_hours"])))
-    m.block_max_hours = pyo.Param(m.BLOCK, initialize=dict(zip(keys, pairs["max_hours"])))
     m.block_management_cost = pyo.Param(m.BLOCK, initialize=dict(zip(keys, pairs["mgmt_cost"])))
+    band_slots = p.slots.groupby("band").size().reindex(list(BANDS), fill_value=0)
+    staff_bound = pairs.groupby("scheme_id")["max_staff"].first()
+    m.max_band_hours = pyo.Param(m.SCHEMES, m.BANDS, initialize={
+        (s, b): float(staff_bound.get(s, 0) * band_slots[b] * p.slot_hours)
+        for s in m.SCHEMES for b in BANDS})
     m.award = pyo.Var(m.BLOCK, within=pyo.Binary)
-    m.block_hours = pyo.Var(m.BLOCK, within=pyo.NonNegativeReals)
+    m.band_hours = pyo.Var(m.BLOCK, m.BANDS, within=pyo.NonNegativeReals)
+    m.block_hours = pyo.Expression(m.BLOCK, rule=block_hours)
     m.one_block_contract = pyo.Constraint(m.SCHEMES, rule=one_block_contract)
     m.minimum_viable_volume = pyo.Constraint(m.BLOCK, rule=minimum_viable_volume)
-    m.hours_only_under_award = pyo.Constraint(m.BLOCK, rule=hours_only_under_award)
+    m.hours_only_under_award = pyo.Constraint(m.BLOCK, m.BANDS, rule=hours_only_under_award)

@@ -26,11 +26,12 @@ def _routes_of_kind(m: pyo.ConcreteModel, kind: str) -> pyo.Expression:
 
 
 def add_objective(m: pyo.ConcreteModel, p: Params) -> None:
-    cost = p.pattern_cost.set_index(["provider_id", "pattern"])["cost"].to_dict()
+    rates = p.providers.set_index("provider_id")
     m.routes_by_kind = p.routes.groupby("kind")["route"].apply(list).to_dict()
     m.coordination_cost = p.costs["coordination_per_provider_scheme_per_week"]
     m.cost_onsite_staff = pyo.Expression(expr=pyo.quicksum(
-        cost[k, q] * m.staff[s, k, q] for s, k, q in m.ROTA))
+        float(rates.at[k, f"block_rate_{b}"]) * m.band_hours[s, k, b]
+        for s, k in m.BLOCK for b in m.BANDS))
     m.cost_block_management = pyo.Expression(expr=pyo.quicksum(
         m.block_management_cost[s, k] * m.award[s, k] for s, k in m.BLOCK))
     m.cost_onsite_spot = pyo.Expression(expr=_routes_of_kind(m, "spot"))

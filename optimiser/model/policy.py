@@ -20,8 +20,12 @@ def honoured(m: pyo.ConcreteModel, r: str) -> pyo.Expression:
 
 
 def strong_preference_honoured(m: pyo.ConcreteModel, r: str) -> pyo.Expression:
-    """A strong preference for an eligible provider is always honoured."""
-    return honoured(m, r) == 1
+    """A strong preference is honoured whenever the provider is eligible: always if it could
+    be called off the framework (or bought on the budget) for this resident; if it can only
+    serve as the scheme's on-site provider, whenever it holds the block contract."""
+    if m.strong_needs_award[r] is None:
+        return honoured(m, r) == 1
+    return honoured(m, r) >= m.award[m.strong_needs_award[r]]
 
 
 def preference_share(m: pyo.ConcreteModel) -> pyo.Expression:
@@ -53,8 +57,19 @@ def add_policy(m: pyo.ConcreteModel, p: Params) -> None:
     pref = routes[routes["preferred"]]
     by_resident = pref.groupby("resident_id")["route"].apply(list).to_dict()
     m.preferred_routes = by_resident
-    stated = sorted(by_resident)
-    strong = sorted(pref[pref["preference_strength"] == "strong"]["resident_id"].unique())
+    dp = routes[(routes["kind"] == "direct") & routes["wants_direct_payment"]]
+    m.direct_route = dict(zip(dp["resident_id"], dp["route"], strict=True))
+    # A resident who takes a direct payment chooses their own carers: the request is the choice.
+    stated = sorted(set(by_resident) - set(m.direct_route))
+    strong_rows = pref[(pref["preference_strength"] == "strong")
+                       & pref["resident_id"].isin(stated)]
+    strong = sorted(strong_rows["resident_id"].unique())
+    offsite_ok = set(strong_rows.loc[strong_rows["kind"] == "framework", "resident_id"])
+    m.strong_needs_award = {
+        r: None if r in offsite_ok else (row.scheme_id, row.provider_id)
+        for r, row in strong_rows.drop_duplicates("resident_id").set_index("resident_id")
+        .iterrows() if r in strong
+    }
     m.PREFERENCES = pyo.Set(initialize=stated)
     m.STRONG_PREFERENCES = pyo.Set(initialize=strong if policy.honour_strong_preferences else [])
     m.strong_preference_honoured = pyo.Constraint(
@@ -62,8 +77,6 @@ def add_policy(m: pyo.ConcreteModel, p: Params) -> None:
     m.min_preference_share = policy.min_preference_share
     if policy.min_preference_share > 0 and stated:
         m.preference_share = pyo.Constraint(rule=preference_share)
-    dp = routes[(routes["kind"] == "direct") & routes["wants_direct_payment"]]
-    m.direct_route = dict(zip(dp["resident_id"], dp["route"], strict=True))
     m.DIRECT_PAYMENT_REQUESTS = pyo.Set(initialize=sorted(m.direct_route))
     m.direct_payment_request_honoured = pyo.Constraint(
         m.DIRECT_PAYMENT_REQUESTS, rule=direct_payment_request_honoured)

@@ -1,8 +1,9 @@
 """The on-site rota and 24-hour cover in every slot of the week.
 
-Symbols (docs/model.md): x[s,k,p] staff on shift pattern p, N[s,t] = sum of x over patterns
-covering slot t (staff on duty), M[s,t] minimum staff, E[s,t] Erlang C emergency reserve,
-l[r,t] planned-care load, y[j] the care route chosen.
+Symbols (docs/model.md): x[s,p] staff on shift pattern p at scheme s (integer),
+N[s,t] = sum of x over patterns covering slot t (staff on duty), M[s,t] minimum staff, E[s,t]
+Erlang C emergency reserve, l[r,t] planned-care load, c[r,t] carers a visit needs at once,
+y[j] the care route chosen, A[s] = sum_k a[s,k] whether the scheme has a block contract.
 """
 
 from __future__ import annotations
@@ -14,28 +15,23 @@ from optimiser.params import Params
 
 def on_duty(m: pyo.ConcreteModel, s: str, t: int) -> pyo.Expression:
     """Staff on duty at scheme s in slot t: everyone on a pattern that covers t."""
-    return pyo.quicksum(
-        m.staff[s, k, p]
-        for k in m.ix.providers_at_scheme.get(s, [])
-        for p in m.ix.patterns_covering[t]
-    )
+    return pyo.quicksum(m.staff[s, p] for p in m.ix.patterns_covering[t])
 
 
 def awarded(m: pyo.ConcreteModel, s: str) -> pyo.Expression:
-    """1 if the scheme has an on-site block contract."""
+    """A[s]: 1 if the scheme has an on-site block contract."""
     return pyo.quicksum(m.award[s, k] for k in m.ix.providers_at_scheme.get(s, []))
 
 
-def block_hours_are_rota_hours(m: pyo.ConcreteModel, s: str, k: str) -> pyo.Expression:
-    """The contract's guaranteed hours are exactly the staff-hours on its rota."""
-    return m.block_hours[s, k] == pyo.quicksum(
-        m.pattern_hours[p] * m.staff[s, k, p] for p in m.PATTERNS
-    )
+def rota_is_the_contract(m: pyo.ConcreteModel, s: str, b: str) -> pyo.Expression:
+    """The rota's staff-hours in each pay band are exactly the contract's guaranteed hours."""
+    return pyo.quicksum(m.band_hours[s, k, b] for k in m.ix.providers_at_scheme[s]) == \
+        pyo.quicksum(m.pattern_band_hours[q, b] * m.staff[s, q] for q in m.PATTERNS)
 
 
 def minimum_cover(m: pyo.ConcreteModel, s: str, t: int) -> pyo.Expression:
     """Never fewer staff on duty than the scheme's minimum (2 waking at night if no lone working)."""
-    if m.min_staff[s, t] <= m.reserve[s, t] or not m.ix.providers_at_scheme.get(s):
+    if m.min_staff[s, t] <= m.reserve[s, t]:
         return pyo.Constraint.Skip  # implied by the care-and-reserve rule below
     return on_duty(m, s, t) >= m.min_staff[s, t] * awarded(m, s)
 
@@ -43,8 +39,6 @@ def minimum_cover(m: pyo.ConcreteModel, s: str, t: int) -> pyo.Expression:
 def care_and_reserve_cover(m: pyo.ConcreteModel, s: str, t: int) -> pyo.Expression:
     """Enough staff for the planned care the on-site team delivers in the slot (double-ups count
     twice) plus the emergency reserve that must float free for calls."""
-    if not m.ix.providers_at_scheme.get(s):
-        return pyo.Constraint.Skip
     planned = pyo.quicksum(load * m.care[j] for j, load in m.ix.block_load.get((s, t), []))
     return on_duty(m, s, t) >= planned + m.reserve[s, t] * awarded(m, s)
 
@@ -57,18 +51,20 @@ def double_up_cover(m: pyo.ConcreteModel, s: str, t: int, j: int) -> pyo.Express
 
 def add_staffing(m: pyo.ConcreteModel, p: Params) -> None:
     patterns = p.patterns
+    onsite = sorted(m.ix.providers_at_scheme)
+    m.ONSITE_SCHEMES = pyo.Set(initialize=onsite)
     m.SLOTS = pyo.Set(initialize=p.slots["slot"].tolist())
     m.PATTERNS = pyo.Set(initialize=patterns["pattern"].tolist())
-    m.pattern_hours = pyo.Param(m.PATTERNS, initialize=dict(zip(
-        patterns["pattern"], patterns["hours"] * 1.0, strict=True)))
-    m.ROTA = pyo.Set(dimen=3, initialize=[(s, k, q) for s, k in m.BLOCK for q in m.PATTERNS])
-    cover = p.cover
+    m.pattern_band_hours = pyo.Param(m.PATTERNS, m.BANDS, initialize={
+        (q, b): float(h) for q, row in patterns.set_index("pattern").iterrows()
+        for b, h in ((b, row[f"{b}_hours"]) for b in m.BANDS)})
+    cover = p.cover[p.cover["scheme_id"].isin(onsite)]
     keys = list(zip(cover["scheme_id"], cover["slot"], strict=True))
     m.COVER = pyo.Set(dimen=2, initialize=keys)
     m.min_staff = pyo.Param(m.COVER, initialize=dict(zip(keys, cover["min_staff"].tolist())))
     m.reserve = pyo.Param(m.COVER, initialize=dict(zip(keys, cover["reserve"].tolist())))
-    m.staff = pyo.Var(m.ROTA, within=pyo.NonNegativeIntegers)
-    m.block_hours_are_rota_hours = pyo.Constraint(m.BLOCK, rule=block_hours_are_rota_hours)
+    m.staff = pyo.Var(m.ONSITE_SCHEMES, m.PATTERNS, within=pyo.NonNegativeIntegers)
+    m.rota_is_the_contract = pyo.Constraint(m.ONSITE_SCHEMES, m.BANDS, rule=rota_is_the_contract)
     m.minimum_cover = pyo.Constraint(m.COVER, rule=minimum_cover)
     m.care_and_reserve_cover = pyo.Constraint(m.COVER, rule=care_and_reserve_cover)
     doubles = m.ix.double_ups
