@@ -19,22 +19,19 @@ import json
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from optimiser.config import Scenario, load_scenario
+from optimiser.config import Policy, Scenario, load_scenario
 from optimiser.data.load import Dataset, InputError, load_dataset
 from optimiser.data.schema import DAYS
 from optimiser.queueing import reserve_staff
 
 BANDS: tuple[str, ...] = ("day", "night", "weekend")
 ROUTE_KINDS: tuple[str, ...] = ("block", "spot", "framework", "direct")
-COST_LINE_NAMES: tuple[str, ...] = (
-    "onsite_staff", "block_management", "onsite_spot", "framework_care", "framework_fixed",
-    "direct_payments", "coordination",
-)
 MAX_PER_RULE = 20  # sentences shown per rule before "... and N more"
 TOL = 1e-6  # feasibility tolerance of the solver's constraints
 MONEY_TOL = 0.01  # GBP: tables are written to the penny
@@ -217,7 +214,7 @@ class Context:
     rota_slots: pd.DataFrame  # one row per (readable rota row, covered slot)
 
     @property
-    def policy(self):
+    def policy(self) -> Policy:
         return self.scenario.policy
 
     @property
@@ -229,15 +226,19 @@ class Context:
         """Individual budgets without splits rule out any route above the cap beforehand."""
         return self.policy.budget_rule == "individual" and not self.policy.allow_splits
 
+    @cached_property
+    def _names(self) -> dict[str, dict]:
+        return {"scheme": self.schemes["name"].to_dict(),
+                "provider": self.providers["name"].to_dict()}
+
     def scheme(self, sid: object) -> str:
-        if sid in self.schemes.index:
-            return f"scheme {sid} ({self.schemes.at[sid, 'name']})"
-        return f"scheme {sid}"
+        """'scheme S01 (Oakfield Court)', the way commissioners know it."""
+        name = self._names["scheme"].get(sid)
+        return f"scheme {sid} ({name})" if name is not None else f"scheme {sid}"
 
     def provider(self, pid: object) -> str:
-        if pid in self.providers.index:
-            return f"provider {pid} ({self.providers.at[pid, 'name']})"
-        return f"provider {pid}"
+        name = self._names["provider"].get(pid)
+        return f"provider {pid} ({name})" if name is not None else f"provider {pid}"
 
     def passes(self, pid: object, floor: str) -> bool:
         return pid in self.providers.index and self.policy.passes(
@@ -441,21 +442,21 @@ def check_rota(ctx: Context) -> list[str]:
     rota, out = ctx.tables["rota"], []
     shifts = set(ctx.scenario.shifts.shift_list())
     listed = ", ".join(f"{s:02d}:00 for {h} h" for s, h in ctx.scenario.shifts.shift_list())
-    at = _minutes_of_week(rota["day"], rota["start"])
-    for i, row in rota.iterrows():
-        where = f"rota row {i + 2} ({row['scheme_id']}, {row['provider_id']}, {row['day']} " \
-                f"{row['start']}, {row['hours']:g} h)"
-        holder = ctx.holders.get(row["scheme_id"])
-        if row["provider_id"] != holder:
-            held = f"is held by {holder}" if holder is not None else "does not exist"
-            out.append(f"rota: {where}: {row['provider_id']} does not hold the block contract "
-                       f"at {ctx.scheme(row['scheme_id'])}; the contract {held}")
-        if pd.isna(at[i]):
+    rows = rota.assign(at=_minutes_of_week(rota["day"], rota["start"]),
+                       holder=rota["scheme_id"].map(ctx.holders))
+    for row in rows.itertuples():
+        where = f"rota row {row.Index + 2} ({row.scheme_id}, {row.provider_id}, {row.day} " \
+                f"{row.start}, {row.hours:g} h)"
+        if row.provider_id != row.holder:
+            held = f"is held by {row.holder}" if pd.notna(row.holder) else "does not exist"
+            out.append(f"rota: {where}: {row.provider_id} does not hold the block contract "
+                       f"at {ctx.scheme(row.scheme_id)}; the contract {held}")
+        if pd.isna(row.at):
             out.append(f"rota: {where}: day or start time cannot be read")
-        elif (int(at[i] % 1440) // 60, row["hours"]) not in shifts or at[i] % 60:
+        elif (int(row.at % 1440) // 60, row.hours) not in shifts or row.at % 60:
             out.append(f"rota: {where}: not one of the model's shifts ({listed})")
-        if row["staff"] < 0 or row["staff"] != round(row["staff"]):
-            out.append(f"rota: {where}: {row['staff']:g} staff; must be a whole number")
+        if row.staff < 0 or row.staff != round(row.staff):
+            out.append(f"rota: {where}: {row.staff:g} staff; must be a whole number")
     return out
 
 
@@ -595,8 +596,12 @@ def check_allocation(ctx: Context) -> list[str]:
 
 def check_routes(ctx: Context) -> list[str]:
     """Each allocation row uses a route the model allows for that resident and provider."""
+    a = ctx.alloc[ctx.alloc["resident_id"].isin(ctx.packages.index)]
+    a = a.assign(home=a["resident_id"].map(ctx.packages["scheme_id"]),
+                 zone=a["resident_id"].map(ctx.packages["zone"]),
+                 asked=a["resident_id"].map(ctx.packages["wants_direct_payment"]))
     out = []
-    for row in ctx.alloc[ctx.alloc["resident_id"].isin(ctx.packages.index)].itertuples():
+    for row in a.itertuples():
         fault = _route_fault(ctx, row)
         if fault:
             out.append(f"route: resident {row.resident_id}, {_route(row)}: {fault}")
@@ -605,16 +610,13 @@ def check_routes(ctx: Context) -> list[str]:
 
 def _route_fault(ctx: Context, row) -> str | None:
     """Why an allocation row's route is not allowed (None if it is)."""
-    policy, kind, pid = ctx.policy, row.route_kind, row.provider_id
-    sid = ctx.packages.at[row.resident_id, "scheme_id"]
-    zone = ctx.packages.at[row.resident_id, "zone"]
+    policy, kind, pid, sid, zone = ctx.policy, row.route_kind, row.provider_id, row.home, row.zone
     if kind not in ROUTE_KINDS:
         return f"route kind '{kind}' is not one of {', '.join(ROUTE_KINDS)}"
     if kind == "direct":
         if policy.direct_payments == "never":
             return "the model allows no direct payments (direct_payments = never)"
-        if policy.direct_payments == "on_request" and \
-                not ctx.packages.at[row.resident_id, "wants_direct_payment"]:
+        if policy.direct_payments == "on_request" and not row.asked:
             return "the resident has not asked for a direct payment (direct_payments = on_request)"
         return None if pd.isna(pid) else f"a direct payment names provider {pid}; it should not"
     if pd.isna(pid) or pid not in ctx.providers.index:
@@ -671,11 +673,10 @@ def check_budgets(ctx: Context) -> list[str]:
     pk = ctx.packages
     out = []
     if rule == "individual":
-        for rid, total in draw.items():
-            budget, cap = pk.at[rid, "weekly_budget"], pk.at[rid, "cap"]
-            if total > cap + TOL:
-                out.append(f"budget: resident {rid} draws {gbp(total)} a week, above budget "
-                           f"{gbp(budget)} plus {_pct(topup)} top-up ({gbp(cap)})")
+        over = pk.loc[draw.index, ["weekly_budget", "cap"]].assign(draw=draw)
+        for row in over[over["draw"] > over["cap"] + TOL].itertuples():
+            out.append(f"budget: resident {row.Index} draws {gbp(row.draw)} a week, above budget "
+                       f"{gbp(row.weekly_budget)} plus {_pct(topup)} top-up ({gbp(row.cap)})")
         return out
     scheme_draw = draw.groupby(pk["scheme_id"].reindex(draw.index)).sum()
     caps = pk.groupby("scheme_id")[["weekly_budget", "cap"]].sum()
@@ -933,27 +934,19 @@ def _rota_row_costs(ctx: Context) -> list[str]:
     rota = ctx.tables["rota"]
     recomputed = rota_costs(ctx).reindex(rota.index)
     bad = recomputed.notna() & ((rota["weekly_cost"] - recomputed).abs() > MONEY_TOL)
-    return [f"cost: rota row {i + 2} ({rota.at[i, 'scheme_id']}, {rota.at[i, 'provider_id']}, "
-            f"{rota.at[i, 'day']} {rota.at[i, 'start']}, {rota.at[i, 'hours']:g} h x "
-            f"{rota.at[i, 'staff']:g} staff) costs {gbp(rota.at[i, 'weekly_cost'])} in rota.csv, "
-            f"but the block rates give {gbp(recomputed[i])}" for i in rota.index[bad]]
+    rows = rota[bad].assign(rates=recomputed[bad])
+    return [f"cost: rota row {row.Index + 2} ({row.scheme_id}, {row.provider_id}, {row.day} "
+            f"{row.start}, {row.hours:g} h x {row.staff:g} staff) costs {gbp(row.weekly_cost)} "
+            f"in rota.csv, but the block rates give {gbp(row.rates)}" for row in rows.itertuples()]
 
 
 # --------------------------------------------------------------------------- entry points
 
-RULES: tuple[tuple[str, Callable[[Context], list[str]]], ...] = (
-    ("block", check_blocks),
-    ("rota", check_rota),
-    ("cover", check_cover),
-    ("allocation", check_allocation),
-    ("route", check_routes),
-    ("price", check_prices),
-    ("budget", check_budgets),
-    ("capacity", check_capacity),
-    ("framework", check_framework),
-    ("choice", check_choice),
-    ("quality", check_quality),
-    ("cost", check_costs),
+# The rule families in the order docs/model.md lists them; each returns sentences that start
+# with their rule's name ("cover:", "budget:" ...).
+RULES: tuple[Callable[[Context], list[str]], ...] = (
+    check_blocks, check_rota, check_cover, check_allocation, check_routes, check_prices,
+    check_budgets, check_capacity, check_framework, check_choice, check_quality, check_costs,
 )
 
 
@@ -969,7 +962,7 @@ def verify_run(folder: Path, data: Dataset, scenario: Scenario) -> list[str]:
     """Every rule the written plan in ``folder`` breaks (empty list: the plan holds)."""
     ctx = build_context(Path(folder), data, scenario)
     problems: list[str] = []
-    for _, rule in RULES:
+    for rule in RULES:
         for name, group in _by_rule(rule(ctx)).items():
             problems += _cap(name, group)
     return problems
