@@ -164,8 +164,8 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _slot(self) -> Scenario:
-        if self.slot_minutes <= 0 or 1440 % self.slot_minutes:
-            raise ValueError("slot_minutes must divide a day (e.g. 60, 30, 15)")
+        if self.slot_minutes <= 0 or 60 % self.slot_minutes:
+            raise ValueError("slot_minutes must divide an hour (60, 30, 20, 15, ...)")
         return self
 
     @property

@@ -85,24 +85,31 @@ def _slots(scenario: Scenario) -> pd.DataFrame:
 def _cover(data: Dataset, slots: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """Minimum staff and Erlang C emergency reserve for every scheme and slot."""
     s = data.schemes
-    night_min = np.where(s["lone_working_at_night"], s["night_min_staff"],
-                         np.maximum(s["night_min_staff"], 2))
+    night_min = np.where(
+        s["lone_working_at_night"], s["night_min_staff"], np.maximum(s["night_min_staff"], 2)
+    )
     reserve = {
         band: [
             reserve_staff(float(calls), float(h), float(t), float(q))
             for calls, h, t, q in zip(
-                s[f"{band}_calls_per_hour"], s["mean_call_minutes"],
-                s["response_target_minutes"], s["response_share"], strict=True)
+                s[f"{band}_calls_per_hour"],
+                s["mean_call_minutes"],
+                s["response_target_minutes"],
+                s["response_share"],
+                strict=True,
+            )
         ]
         for band in ("day", "night")
     }
-    per_scheme = pd.DataFrame({
-        "scheme_id": s["scheme_id"],
-        "min_day": s["day_min_staff"].to_numpy(),
-        "min_night": night_min,
-        "res_day": reserve["day"],
-        "res_night": reserve["night"],
-    })
+    per_scheme = pd.DataFrame(
+        {
+            "scheme_id": s["scheme_id"],
+            "min_day": s["day_min_staff"].to_numpy(),
+            "min_night": night_min,
+            "res_day": reserve["day"],
+            "res_night": reserve["night"],
+        }
+    )
     grid = per_scheme.merge(slots[["slot", "band"]], how="cross")
     is_night = grid["band"] == "night"
     grid["min_staff"] = np.where(is_night, grid["min_night"], grid["min_day"]).astype(int)
@@ -112,24 +119,23 @@ def _cover(data: Dataset, slots: pd.DataFrame, scenario: Scenario) -> pd.DataFra
 
 def _patterns(scenario: Scenario, slots: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Shift patterns generated from the rules: every start hour x every length, every day."""
-    per_hour = 60 // scenario.slot_minutes if scenario.slot_minutes <= 60 else 1
+    width = scenario.slot_minutes
     n_slots = len(slots)
     rows, cells = [], []
     for day in range(7):
         for start, hours in scenario.shifts.shift_list():
             if True:
                 pid = len(rows)
-                first = (day * 24 + start) * 60 // scenario.slot_minutes
-                covered = (first + np.arange(hours * per_hour)) % n_slots
+                first = (day * 24 + start) * 60 // width
+                covered = (first + np.arange(hours * 60 // width)) % n_slots
                 rows.append({"pattern": pid, "day": day, "start_hour": start, "hours": hours})
                 cells.append(pd.DataFrame({"pattern": pid, "slot": covered}))
     patterns = pd.DataFrame(rows)
     pattern_slots = pd.concat(cells, ignore_index=True)
-    band_hours = (
-        pattern_slots.merge(slots[["slot", "band"]], on="slot")
-        .groupby(["pattern", "band"]).size().unstack(fill_value=0)
-        .reindex(columns=list(BANDS), fill_value=0)
-        * (scenario.slot_minutes / 60)
+    band_hours = pattern_slots.merge(slots[["slot", "band"]], on="slot").groupby(
+        ["pattern", "band"]
+    ).size().unstack(fill_value=0).reindex(columns=list(BANDS), fill_value=0) * (
+        scenario.slot_minutes / 60
     )
     band_hours.columns = [f"{b}_hours" for b in band_hours.columns]
     return patterns.join(band_hours, on="pattern"), pattern_slots
@@ -173,9 +179,7 @@ def _block_pairs(data: Dataset, scenario: Scenario, cover: pd.DataFrame) -> pd.D
 
 def _pattern_cost(data: Dataset, patterns: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     """Weekly cost of one member of staff on each pattern at each possible block provider."""
-    providers = data.providers.set_index("provider_id").loc[
-        sorted(pairs["provider_id"].unique())
-    ]
+    providers = data.providers.set_index("provider_id").loc[sorted(pairs["provider_id"].unique())]
     rates = providers[[f"block_rate_{b}" for b in BANDS]].to_numpy(dtype=float)
     hours = patterns[[f"{b}_hours" for b in BANDS]].to_numpy(dtype=float)
     cost = hours @ rates.T  # patterns x providers
@@ -187,7 +191,7 @@ def _visit_slots(data: Dataset, scenario: Scenario, n_slots: int) -> pd.DataFram
     """Split each visit over the slots it overlaps (a 45-minute visit at 07:30 spans two)."""
     v = data.visits
     day = v["day"].map({d: i for i, d in enumerate(DAYS)}).to_numpy()
-    hh, mm = (v["start"].str.split(":", expand=True).astype(int).to_numpy().T)
+    hh, mm = v["start"].str.split(":", expand=True).astype(int).to_numpy().T
     start = day * 1440 + hh * 60 + mm
     end = start + v["minutes"].to_numpy()
     width = scenario.slot_minutes
@@ -200,12 +204,16 @@ def _visit_slots(data: Dataset, scenario: Scenario, n_slots: int) -> pd.DataFram
         hi = np.minimum(end, (slot + 1) * width)
         minutes = np.clip(hi - lo, 0, None)
         keep = minutes > 0
-        parts.append(pd.DataFrame({
-            "resident_id": v["resident_id"].to_numpy()[keep],
-            "slot": slot[keep] % n_slots,
-            "staff_minutes": (minutes * v["carers"].to_numpy())[keep],
-            "carers": v["carers"].to_numpy()[keep],
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "resident_id": v["resident_id"].to_numpy()[keep],
+                    "slot": slot[keep] % n_slots,
+                    "staff_minutes": (minutes * v["carers"].to_numpy())[keep],
+                    "carers": v["carers"].to_numpy()[keep],
+                }
+            )
+        )
     if not parts:
         return pd.DataFrame(columns=["resident_id", "slot", "staff_minutes", "carers"])
     return pd.concat(parts, ignore_index=True)
@@ -216,7 +224,8 @@ def _load(data: Dataset, scenario: Scenario, n_slots: int) -> pd.DataFrame:
     (``load``) and the most carers any one visit needs at once in that slot (``carers``)."""
     parts = _visit_slots(data, scenario, n_slots)
     load = parts.groupby(["resident_id", "slot"], as_index=False).agg(
-        staff_minutes=("staff_minutes", "sum"), carers=("carers", "max"))
+        staff_minutes=("staff_minutes", "sum"), carers=("carers", "max")
+    )
     load["load"] = load["staff_minutes"] / scenario.slot_minutes
     return load[["resident_id", "slot", "load", "carers"]]
 
@@ -230,15 +239,26 @@ def _packages(data: Dataset, slots: pd.DataFrame, scenario: Scenario) -> pd.Data
     slot = (day * 1440 + hour * 60 + minute) // scenario.slot_minutes
     v["band"] = slots["band"].to_numpy()[slot.to_numpy()]
     v["staff_hours"] = v["minutes"] * v["carers"] / 60.0
-    hours = v.pivot_table(index="resident_id", columns="band", values="staff_hours",
-                          aggfunc="sum", fill_value=0.0).reindex(columns=list(BANDS), fill_value=0.0)
-    visits = v.pivot_table(index="resident_id", columns="band", values="carers",
-                           aggfunc="sum", fill_value=0).reindex(columns=list(BANDS), fill_value=0)
+    hours = v.pivot_table(
+        index="resident_id", columns="band", values="staff_hours", aggfunc="sum", fill_value=0.0
+    ).reindex(columns=list(BANDS), fill_value=0.0)
+    visits = v.pivot_table(
+        index="resident_id", columns="band", values="carers", aggfunc="sum", fill_value=0
+    ).reindex(columns=list(BANDS), fill_value=0)
     hours.columns = [f"hours_{b}" for b in BANDS]
     visits.columns = [f"carer_visits_{b}" for b in BANDS]
     r = data.residents.set_index("resident_id")
-    out = hours.join(visits).join(r[["scheme_id", "weekly_budget", "preferred_provider",
-                                     "preference_strength", "wants_direct_payment"]])
+    out = hours.join(visits).join(
+        r[
+            [
+                "scheme_id",
+                "weekly_budget",
+                "preferred_provider",
+                "preference_strength",
+                "wants_direct_payment",
+            ]
+        ]
+    )
     out = out.join(data.schemes.set_index("scheme_id")["zone"], on="scheme_id")
     out["hours"] = out[[f"hours_{b}" for b in BANDS]].sum(axis=1)
     out["budget_cap"] = out["weekly_budget"] * (1 + scenario.policy.budget_topup_share)
@@ -264,16 +284,21 @@ def _route_frame(
     hours = packages[[f"hours_{b}" for b in BANDS]].to_numpy()
     visits = packages[[f"carer_visits_{b}" for b in BANDS]].to_numpy()
     rates = providers[[f"framework_rate_{b}" for b in BANDS]].to_numpy(dtype=float)
-    travel_h = providers["travel_minutes_per_visit"].to_numpy(dtype=float) / 60.0 if travel \
+    travel_h = (
+        providers["travel_minutes_per_visit"].to_numpy(dtype=float) / 60.0
+        if travel
         else np.zeros(len(providers))
+    )
     price = hours @ rates.T + visits @ (rates * travel_h[:, None]).T
     paid_hours = hours.sum(axis=1)[:, None] + visits.sum(axis=1)[:, None] * travel_h[None, :]
-    frame = pd.DataFrame({
-        "resident_id": np.repeat(packages["resident_id"].to_numpy(), len(providers)),
-        "provider_id": np.tile(providers["provider_id"].to_numpy(), len(packages)),
-        "price": price.ravel(),
-        "paid_hours": paid_hours.ravel(),
-    })
+    frame = pd.DataFrame(
+        {
+            "resident_id": np.repeat(packages["resident_id"].to_numpy(), len(providers)),
+            "provider_id": np.tile(providers["provider_id"].to_numpy(), len(packages)),
+            "price": price.ravel(),
+            "paid_hours": paid_hours.ravel(),
+        }
+    )
     frame["kind"] = kind
     return frame
 
@@ -294,7 +319,8 @@ def _routes(
     onsite_pkgs = pkg_zone.merge(onsite, on="scheme_id")
     if policy.allow_block_care:
         block = onsite_pkgs[["resident_id", "provider_id"]].assign(
-            kind="block", price=0.0, paid_hours=np.nan)
+            kind="block", price=0.0, paid_hours=np.nan
+        )
         frames.append(block)
     if policy.allow_onsite_spot and len(onsite_pkgs):
         spot = _route_frame(packages, providers, "spot", travel=False)
@@ -304,27 +330,52 @@ def _routes(
         allowed = pkg_zone.merge(serves, on="zone")[["resident_id", "provider_id"]]
         frames.append(fw.merge(allowed))
     if policy.direct_payments != "never":
-        pk = packages if policy.direct_payments == "always" else \
-            packages[packages["wants_direct_payment"]]
+        pk = (
+            packages
+            if policy.direct_payments == "always"
+            else packages[packages["wants_direct_payment"]]
+        )
         dp_rate = costs["direct_payment_hourly_rate"]
-        frames.append(pd.DataFrame({
-            "resident_id": pk["resident_id"], "provider_id": None, "kind": "direct",
-            "price": pk["hours"] * dp_rate
-            + costs["direct_payment_admin_per_year"] / costs["weeks_per_year"],
-            "paid_hours": pk["hours"],
-        }))
-    routes = pd.concat([f for f in frames if len(f)], ignore_index=True) if frames else \
-        pd.DataFrame(columns=["resident_id", "provider_id", "kind", "price", "paid_hours"])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "resident_id": pk["resident_id"],
+                    "provider_id": None,
+                    "kind": "direct",
+                    "price": pk["hours"] * dp_rate
+                    + costs["direct_payment_admin_per_year"] / costs["weeks_per_year"],
+                    "paid_hours": pk["hours"],
+                }
+            )
+        )
+    routes = (
+        pd.concat([f for f in frames if len(f)], ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["resident_id", "provider_id", "kind", "price", "paid_hours"])
+    )
     routes = routes.merge(
-        packages[["resident_id", "scheme_id", "hours", "budget_cap", "preferred_provider",
-                  "preference_strength", "wants_direct_payment"]], on="resident_id")
+        packages[
+            [
+                "resident_id",
+                "scheme_id",
+                "hours",
+                "budget_cap",
+                "preferred_provider",
+                "preference_strength",
+                "wants_direct_payment",
+            ]
+        ],
+        on="resident_id",
+    )
     routes = _attach_budget_price(routes, costs)
     routes = _apply_budget_filter(routes, policy)
     sat = providers.set_index("provider_id")["satisfaction"]
-    routes["satisfaction"] = routes["provider_id"].map(sat).fillna(
-        costs["direct_payment_satisfaction"]).astype(float)
+    routes["satisfaction"] = (
+        routes["provider_id"].map(sat).fillna(costs["direct_payment_satisfaction"]).astype(float)
+    )
     routes["preferred"] = routes["provider_id"].notna() & (
-        routes["provider_id"] == routes["preferred_provider"])
+        routes["provider_id"] == routes["preferred_provider"]
+    )
     order = {k: i for i, k in enumerate(ROUTE_KINDS)}
     routes["kind_order"] = routes["kind"].map(order)
     routes = routes.sort_values(["resident_id", "kind_order", "provider_id"], na_position="first")
@@ -411,7 +462,8 @@ def derive(data: Dataset, scenario: Scenario, check: bool = True) -> Params:
         patterns=patterns,
         pattern_slots=pattern_slots,
         block_pairs=block_pairs,
-        pattern_cost=_pattern_cost(data, patterns, block_pairs) if len(block_pairs)
+        pattern_cost=_pattern_cost(data, patterns, block_pairs)
+        if len(block_pairs)
         else pd.DataFrame(columns=["pattern", "provider_id", "cost"]),
         load=_load(data, scenario, len(slots)),
         packages=packages,

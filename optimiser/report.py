@@ -51,8 +51,9 @@ def versions() -> dict[str, str]:
     return out
 
 
-def run_record(p: Params, result: SolveResult, timings: dict[str, float],
-               plan: Plan | None) -> dict:
+def run_record(
+    p: Params, result: SolveResult, timings: dict[str, float], plan: Plan | None
+) -> dict:
     """Everything needed to trace a plan back to its inputs and settings."""
     record = {
         "model": p.scenario.name,
@@ -135,7 +136,7 @@ def summary_text(p: Params, plan: Plan, result: SolveResult) -> str:
         f"Commissioning model '{p.scenario.name}': {result.describe()}.",
         f"Annual cost {money(total)} ({money(lines.at['total', 'weekly_gbp'])} a week).",
     ]
-    for line, row in lines.drop(index="total").iterrows():
+    for _line, row in lines.drop(index="total").iterrows():
         if abs(row["annual_gbp"]) >= 0.5:
             out.append(f"  - {row['description']}: {money(row['annual_gbp'])} a year")
     out.append("Block contracts:")

@@ -73,10 +73,7 @@ def _read_text(path: Path) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(
-            [
-                f"{path.name}: line {line} is not UTF-8 text "
-                "(save the file as 'CSV UTF-8' in Excel)"
-            ]
+            [f"{path.name}: line {line} is not UTF-8 text (save the file as 'CSV UTF-8' in Excel)"]
         ) from None
 
 
@@ -84,12 +81,17 @@ def _read_csv(path: Path, spec: TableSpec) -> pd.DataFrame:
     """Read a CSV as text cells, refusing the commonest export mistakes with a clear message."""
     text = _read_text(path)
     if not text.strip():
-        raise InputError([f"{path.name}: the file is empty; expected a header row with columns "
-                          f"{', '.join(c.name for c in spec.columns if c.required)}"])
+        raise InputError(
+            [
+                f"{path.name}: the file is empty; expected a header row with columns "
+                f"{', '.join(c.name for c in spec.columns if c.required)}"
+            ]
+        )
     first = text.splitlines()[0]
     if ";" in first and "," not in first:
-        raise InputError([f"{path.name}: row 1 uses ';' between columns; "
-                          "expected ',' (comma-separated values)"])
+        raise InputError(
+            [f"{path.name}: row 1 uses ';' between columns; expected ',' (comma-separated values)"]
+        )
     try:
         frame = pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
@@ -126,21 +128,31 @@ def _checks(col: ColumnSpec) -> list[pa.Check]:
     if col.le is not None:
         checks.append(pa.Check.le(col.le, error=f"must be at most {col.le:g}"))
     if col.kind in ("float", "int"):
-        checks.append(pa.Check(lambda s: np.isfinite(s), element_wise=False,
-                               error="must be a finite number"))
+        checks.append(
+            pa.Check(lambda s: np.isfinite(s), element_wise=False, error="must be a finite number")
+        )
     if col.kind == "enum":
         checks.append(pa.Check.isin(col.choices, error=f"must be one of {', '.join(col.choices)}"))
     if col.kind == "bool":
         checks.append(pa.Check.isin(list(BOOL_WORDS), error="must be true or false (yes/no)"))
     if col.kind == "id":
-        checks.append(pa.Check.str_matches(
-            ID_PATTERN, error="must be a short code of letters, digits, '_', '.' or '-'"))
+        checks.append(
+            pa.Check.str_matches(
+                ID_PATTERN, error="must be a short code of letters, digits, '_', '.' or '-'"
+            )
+        )
     if col.kind == "idlist":
-        checks.append(pa.Check(
-            lambda s: s.str.split("|").map(lambda ids: all(_is_id(i) for i in ids)),
-            element_wise=False, error="must be codes separated by '|'"))
+        checks.append(
+            pa.Check(
+                lambda s: s.str.split("|").map(lambda ids: all(_is_id(i) for i in ids)),
+                element_wise=False,
+                error="must be codes separated by '|'",
+            )
+        )
     if col.kind == "time":
-        checks.append(pa.Check.str_matches(TIME_PATTERN, error="must be a time HH:MM (00:00-23:59)"))
+        checks.append(
+            pa.Check.str_matches(TIME_PATTERN, error="must be a time HH:MM (00:00-23:59)")
+        )
     return checks
 
 
@@ -187,11 +199,16 @@ def _explain(spec: TableSpec, failures: pd.DataFrame) -> list[str]:
             rule = "must not be empty"
         else:
             rule = check
-        shown = "empty" if value is None or (isinstance(value, float) and np.isnan(value)) \
+        shown = (
+            "empty"
+            if value is None or (isinstance(value, float) and np.isnan(value))
             else repr(value)
+        )
         if rule == "must not be empty":
-            problems.append(f"{spec.filename}: row {row}, column '{column}' is empty; "
-                            f"expected {col.doc if col else 'a value'}")
+            problems.append(
+                f"{spec.filename}: row {row}, column '{column}' is empty; "
+                f"expected {col.doc if col else 'a value'}"
+            )
         else:
             problems.append(f"{spec.filename}: row {row}, column '{column}' = {shown}: {rule}")
     return sorted(problems, key=_problem_order)
@@ -320,6 +337,11 @@ def _resident_problems(tables: dict[str, pd.DataFrame]) -> list[str]:
         problems.append(
             f"residents.csv: row {_row(i)}, column 'preferred_provider' is empty but "
             f"preference_strength is '{strength[i]}'; name the provider or set it to none"
+        )
+    for i in residents.index[pref.notna() & (strength == "none")]:
+        problems.append(
+            f"residents.csv: row {_row(i)}, column 'preference_strength' is 'none' but "
+            f"preferred_provider is '{pref[i]}'; set it to weak or strong, or clear the provider"
         )
     with_visits = set(tables["visits"]["resident_id"])
     no_care = residents["needs_band"] == "none"

@@ -36,8 +36,10 @@ def block_provider_active(m: pyo.ConcreteModel, s: str, k: str) -> pyo.Expressio
 
 def individual_budget(m: pyo.ConcreteModel, r: str) -> pyo.Expression:
     """What the package draws on the budget is within the budget plus the allowed top-up."""
-    return pyo.quicksum(m.budget_draw[j] * m.care[j] for j in m.ix.routes_of_resident[r]) \
+    return (
+        pyo.quicksum(m.budget_draw[j] * m.care[j] for j in m.ix.routes_of_resident[r])
         <= m.budget_cap[r]
+    )
 
 
 def pooled_budget(m: pyo.ConcreteModel, s: str) -> pyo.Expression:
@@ -56,23 +58,38 @@ def add_allocation(m: pyo.ConcreteModel, p: Params) -> None:
     j_all = routes["route"].tolist()
     m.PACKAGES = pyo.Set(initialize=p.packages["resident_id"].tolist())
     m.ROUTES = pyo.Set(initialize=j_all)
-    m.route_price = pyo.Param(m.ROUTES, initialize=dict(zip(j_all, routes["price"].tolist())))
-    m.budget_draw = pyo.Param(m.ROUTES, initialize=dict(zip(
-        j_all, routes["budget_price"].tolist())))
-    m.route_scheme = pyo.Param(m.ROUTES, within=pyo.Any, initialize=dict(zip(
-        j_all, routes["scheme_id"].tolist())))
+    m.route_price = pyo.Param(
+        m.ROUTES, initialize=dict(zip(j_all, routes["price"].tolist(), strict=True))
+    )
+    m.budget_draw = pyo.Param(
+        m.ROUTES, initialize=dict(zip(j_all, routes["budget_price"].tolist(), strict=True))
+    )
+    m.route_scheme = pyo.Param(
+        m.ROUTES,
+        within=pyo.Any,
+        initialize=dict(zip(j_all, routes["scheme_id"].tolist(), strict=True)),
+    )
     with_provider = routes[routes["provider_id"].notna()]
-    m.route_provider = pyo.Param(pyo.Set(initialize=with_provider["route"].tolist()),
-                                 within=pyo.Any, initialize=dict(zip(
-                                     with_provider["route"], with_provider["provider_id"])))
-    m.budget_cap = pyo.Param(m.PACKAGES, initialize=dict(zip(
-        p.packages["resident_id"], p.packages["budget_cap"].tolist())))
+    m.route_provider = pyo.Param(
+        pyo.Set(initialize=with_provider["route"].tolist()),
+        within=pyo.Any,
+        initialize=dict(zip(with_provider["route"], with_provider["provider_id"], strict=True)),
+    )
+    m.budget_cap = pyo.Param(
+        m.PACKAGES,
+        initialize=dict(
+            zip(p.packages["resident_id"], p.packages["budget_cap"].tolist(), strict=True)
+        ),
+    )
     domain = pyo.UnitInterval if policy.allow_splits else pyo.Binary
     m.care = pyo.Var(m.ROUTES, within=domain)
     onsite = routes[routes["kind"].isin(["block", "spot"])]["route"].tolist()
     m.ONSITE_ROUTES = pyo.Set(initialize=onsite)
     m.PROVIDER_ROUTES = pyo.Set(initialize=with_provider["route"].tolist())
-    active = sorted(set(zip(with_provider["scheme_id"], with_provider["provider_id"])) | set(m.BLOCK))
+    active = sorted(
+        set(zip(with_provider["scheme_id"], with_provider["provider_id"], strict=True))
+        | set(m.BLOCK)
+    )
     m.ACTIVE = pyo.Set(dimen=2, initialize=active)
     m.in_scheme = pyo.Var(m.ACTIVE, within=pyo.Binary)
     m.every_package_delivered_once = pyo.Constraint(m.PACKAGES, rule=every_package_delivered_once)

@@ -45,13 +45,23 @@ def add_contracts(m: pyo.ConcreteModel, p: Params) -> None:
     m.SCHEMES = pyo.Set(initialize=p.data.schemes["scheme_id"].tolist())
     m.BANDS = pyo.Set(initialize=list(BANDS))
     m.BLOCK = pyo.Set(dimen=2, initialize=keys)
-    m.block_min_hours = pyo.Param(m.BLOCK, initialize=dict(zip(keys, pairs["min_hours"])))
-    m.block_management_cost = pyo.Param(m.BLOCK, initialize=dict(zip(keys, pairs["mgmt_cost"])))
+    m.block_min_hours = pyo.Param(
+        m.BLOCK, initialize=dict(zip(keys, pairs["min_hours"], strict=True))
+    )
+    m.block_management_cost = pyo.Param(
+        m.BLOCK, initialize=dict(zip(keys, pairs["mgmt_cost"], strict=True))
+    )
     band_slots = p.slots.groupby("band").size().reindex(list(BANDS), fill_value=0)
     staff_bound = pairs.groupby("scheme_id")["max_staff"].first()
-    m.max_band_hours = pyo.Param(m.SCHEMES, m.BANDS, initialize={
-        (s, b): float(staff_bound.get(s, 0) * band_slots[b] * p.slot_hours)
-        for s in m.SCHEMES for b in BANDS})
+    m.max_band_hours = pyo.Param(
+        m.SCHEMES,
+        m.BANDS,
+        initialize={
+            (s, b): float(staff_bound.get(s, 0) * band_slots[b] * p.slot_hours)
+            for s in m.SCHEMES
+            for b in BANDS
+        },
+    )
     m.award = pyo.Var(m.BLOCK, within=pyo.Binary)
     m.band_hours = pyo.Var(m.BLOCK, m.BANDS, within=pyo.NonNegativeReals)
     m.block_hours = pyo.Expression(m.BLOCK, rule=block_hours)

@@ -18,8 +18,10 @@ def framework_care_needs_admission(m: pyo.ConcreteModel, j: int) -> pyo.Expressi
 
 
 def min_framework_per_zone(m: pyo.ConcreteModel, g: str) -> pyo.Expression:
-    return pyo.quicksum(m.admit[f] for f in m.ix.framework_in_zone.get(g, [])) \
+    return (
+        pyo.quicksum(m.admit[f] for f in m.ix.framework_in_zone.get(g, []))
         >= m.min_framework_in_zone
+    )
 
 
 def max_framework_per_zone(m: pyo.ConcreteModel, g: str) -> pyo.Expression:
@@ -44,13 +46,16 @@ def add_framework(m: pyo.ConcreteModel, p: Params) -> None:
     policy = p.scenario.policy
     fw = p.framework
     m.FRAMEWORK = pyo.Set(initialize=fw["provider_id"].tolist())
-    m.framework_fixed_cost = pyo.Param(m.FRAMEWORK, initialize=dict(zip(
-        fw["provider_id"], fw["framework_fixed_cost"].tolist())))
+    m.framework_fixed_cost = pyo.Param(
+        m.FRAMEWORK,
+        initialize=dict(zip(fw["provider_id"], fw["framework_fixed_cost"].tolist(), strict=True)),
+    )
     m.admit = pyo.Var(m.FRAMEWORK, within=pyo.Binary)
     fw_routes = p.routes[p.routes["kind"] == "framework"]
     m.FRAMEWORK_ROUTES = pyo.Set(initialize=fw_routes["route"].tolist())
     m.framework_care_needs_admission = pyo.Constraint(
-        m.FRAMEWORK_ROUTES, rule=framework_care_needs_admission)
+        m.FRAMEWORK_ROUTES, rule=framework_care_needs_admission
+    )
     m.ZONES = pyo.Set(initialize=sorted(p.data.schemes["zone"].unique()))
     m.min_framework_in_zone = policy.min_framework_per_zone
     m.max_framework_in_zone = policy.max_framework_per_zone
@@ -59,8 +64,10 @@ def add_framework(m: pyo.ConcreteModel, p: Params) -> None:
     if policy.max_framework_per_zone is not None:
         m.max_framework_per_zone = pyo.Constraint(m.ZONES, rule=max_framework_per_zone)
     paid = p.routes[p.routes["kind"].isin(["spot", "framework"])]
-    m.paid_hours = pyo.Param(pyo.Set(initialize=paid["route"].tolist()), initialize=dict(zip(
-        paid["route"], paid["paid_hours"].tolist())))
+    m.paid_hours = pyo.Param(
+        pyo.Set(initialize=paid["route"].tolist()),
+        initialize=dict(zip(paid["route"], paid["paid_hours"].tolist(), strict=True)),
+    )
     used = sorted(set(paid["provider_id"]) | {k for _, k in m.BLOCK})
     m.SUPPLIERS = pyo.Set(initialize=used)
     cap = p.providers.set_index("provider_id")["weekly_capacity_hours"]

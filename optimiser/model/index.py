@@ -49,12 +49,16 @@ class Index:
         fw_zone = p.zones.dropna().merge(p.framework[["provider_id"]], on="provider_id")
         return cls(
             providers_at_scheme=_group(p.block_pairs, "scheme_id", "provider_id"),
-            patterns_covering=_group(p.pattern_slots.sort_values(["slot", "pattern"]),
-                                     "slot", "pattern"),
+            patterns_covering=_group(
+                p.pattern_slots.sort_values(["slot", "pattern"]), "slot", "pattern"
+            ),
             routes_of_resident=_group(routes, "resident_id", "route"),
             block_load=_group(load, ["scheme_id", "slot"], "pair"),
-            double_ups=list(load.loc[load["carers"] >= 2, ["scheme_id", "slot", "route", "carers"]]
-                            .itertuples(index=False, name=None)),
+            double_ups=list(
+                load.loc[load["carers"] >= 2, ["scheme_id", "slot", "route", "carers"]].itertuples(
+                    index=False, name=None
+                )
+            ),
             routes_of_provider=_group(paid, "provider_id", "route"),
             block_of_provider=_group(p.block_pairs, "provider_id", "scheme_id"),
             framework_in_zone=_group(fw_zone, "zone", "provider_id"),

@@ -29,18 +29,25 @@ def add_objective(m: pyo.ConcreteModel, p: Params) -> None:
     rates = p.providers.set_index("provider_id")
     m.routes_by_kind = p.routes.groupby("kind")["route"].apply(list).to_dict()
     m.coordination_cost = p.costs["coordination_per_provider_scheme_per_week"]
-    m.cost_onsite_staff = pyo.Expression(expr=pyo.quicksum(
-        float(rates.at[k, f"block_rate_{b}"]) * m.band_hours[s, k, b]
-        for s, k in m.BLOCK for b in m.BANDS))
-    m.cost_block_management = pyo.Expression(expr=pyo.quicksum(
-        m.block_management_cost[s, k] * m.award[s, k] for s, k in m.BLOCK))
+    m.cost_onsite_staff = pyo.Expression(
+        expr=pyo.quicksum(
+            float(rates.at[k, f"block_rate_{b}"]) * m.band_hours[s, k, b]
+            for s, k in m.BLOCK
+            for b in m.BANDS
+        )
+    )
+    m.cost_block_management = pyo.Expression(
+        expr=pyo.quicksum(m.block_management_cost[s, k] * m.award[s, k] for s, k in m.BLOCK)
+    )
     m.cost_onsite_spot = pyo.Expression(expr=_routes_of_kind(m, "spot"))
     m.cost_framework_care = pyo.Expression(expr=_routes_of_kind(m, "framework"))
-    m.cost_framework_fixed = pyo.Expression(expr=pyo.quicksum(
-        m.framework_fixed_cost[f] * m.admit[f] for f in m.FRAMEWORK))
+    m.cost_framework_fixed = pyo.Expression(
+        expr=pyo.quicksum(m.framework_fixed_cost[f] * m.admit[f] for f in m.FRAMEWORK)
+    )
     m.cost_direct_payments = pyo.Expression(expr=_routes_of_kind(m, "direct"))
-    m.cost_coordination = pyo.Expression(expr=m.coordination_cost * pyo.quicksum(
-        m.in_scheme[s, k] for s, k in m.ACTIVE))
+    m.cost_coordination = pyo.Expression(
+        expr=m.coordination_cost * pyo.quicksum(m.in_scheme[s, k] for s, k in m.ACTIVE)
+    )
     m.weekly_cost = pyo.Objective(
         expr=pyo.quicksum(getattr(m, f"cost_{line}") for line in COST_LINES),
         sense=pyo.minimize,

@@ -25,12 +25,13 @@ def awarded(m: pyo.ConcreteModel, s: str) -> pyo.Expression:
 
 def rota_is_the_contract(m: pyo.ConcreteModel, s: str, b: str) -> pyo.Expression:
     """The rota's staff-hours in each pay band are exactly the contract's guaranteed hours."""
-    return pyo.quicksum(m.band_hours[s, k, b] for k in m.ix.providers_at_scheme[s]) == \
-        pyo.quicksum(m.pattern_band_hours[q, b] * m.staff[s, q] for q in m.PATTERNS)
+    return pyo.quicksum(m.band_hours[s, k, b] for k in m.ix.providers_at_scheme[s]) == pyo.quicksum(
+        m.pattern_band_hours[q, b] * m.staff[s, q] for q in m.PATTERNS
+    )
 
 
 def minimum_cover(m: pyo.ConcreteModel, s: str, t: int) -> pyo.Expression:
-    """Never fewer staff on duty than the scheme's minimum (2 waking at night if no lone working)."""
+    """Never fewer staff on duty than the minimum (2 waking at night if no lone working)."""
     if m.min_staff[s, t] <= m.reserve[s, t]:
         return pyo.Constraint.Skip  # implied by the care-and-reserve rule below
     return on_duty(m, s, t) >= m.min_staff[s, t] * awarded(m, s)
@@ -46,7 +47,14 @@ def care_and_reserve_cover(m: pyo.ConcreteModel, s: str, t: int) -> pyo.Expressi
 def double_up_cover(m: pyo.ConcreteModel, s: str, t: int, j: int) -> pyo.Expression:
     """While a double-up visit by the on-site team is under way, both carers are with the
     resident and the emergency reserve is still free."""
-    return on_duty(m, s, t) >= m.visit_carers[s, t, j] * m.care[j] + m.reserve[s, t] * awarded(m, s)
+    by_team = m.double_up_by_team[j] if m.splits_allowed else m.care[j]
+    return on_duty(m, s, t) >= m.visit_carers[s, t, j] * by_team + m.reserve[s, t] * awarded(m, s)
+
+
+def part_of_package_under_block(m: pyo.ConcreteModel, j: int) -> pyo.Expression:
+    """With split packages, any share of a double-up package under the block still needs both
+    carers at once: w[j] = 1 whenever y[j] > 0."""
+    return m.care[j] <= m.double_up_by_team[j]
 
 
 def add_staffing(m: pyo.ConcreteModel, p: Params) -> None:
@@ -55,14 +63,24 @@ def add_staffing(m: pyo.ConcreteModel, p: Params) -> None:
     m.ONSITE_SCHEMES = pyo.Set(initialize=onsite)
     m.SLOTS = pyo.Set(initialize=p.slots["slot"].tolist())
     m.PATTERNS = pyo.Set(initialize=patterns["pattern"].tolist())
-    m.pattern_band_hours = pyo.Param(m.PATTERNS, m.BANDS, initialize={
-        (q, b): float(h) for q, row in patterns.set_index("pattern").iterrows()
-        for b, h in ((b, row[f"{b}_hours"]) for b in m.BANDS)})
+    m.pattern_band_hours = pyo.Param(
+        m.PATTERNS,
+        m.BANDS,
+        initialize={
+            (q, b): float(h)
+            for q, row in patterns.set_index("pattern").iterrows()
+            for b, h in ((b, row[f"{b}_hours"]) for b in m.BANDS)
+        },
+    )
     cover = p.cover[p.cover["scheme_id"].isin(onsite)]
     keys = list(zip(cover["scheme_id"], cover["slot"], strict=True))
     m.COVER = pyo.Set(dimen=2, initialize=keys)
-    m.min_staff = pyo.Param(m.COVER, initialize=dict(zip(keys, cover["min_staff"].tolist())))
-    m.reserve = pyo.Param(m.COVER, initialize=dict(zip(keys, cover["reserve"].tolist())))
+    m.min_staff = pyo.Param(
+        m.COVER, initialize=dict(zip(keys, cover["min_staff"].tolist(), strict=True))
+    )
+    m.reserve = pyo.Param(
+        m.COVER, initialize=dict(zip(keys, cover["reserve"].tolist(), strict=True))
+    )
     m.staff = pyo.Var(m.ONSITE_SCHEMES, m.PATTERNS, within=pyo.NonNegativeIntegers)
     m.rota_is_the_contract = pyo.Constraint(m.ONSITE_SCHEMES, m.BANDS, rule=rota_is_the_contract)
     m.minimum_cover = pyo.Constraint(m.COVER, rule=minimum_cover)
@@ -70,4 +88,12 @@ def add_staffing(m: pyo.ConcreteModel, p: Params) -> None:
     doubles = m.ix.double_ups
     m.DOUBLE_UPS = pyo.Set(dimen=3, initialize=[(s, t, j) for s, t, j, _ in doubles])
     m.visit_carers = pyo.Param(m.DOUBLE_UPS, initialize={(s, t, j): c for s, t, j, c in doubles})
+    routes = sorted({j for _, _, j, _ in doubles})
+    m.splits_allowed = p.scenario.policy.allow_splits
+    if m.splits_allowed:
+        m.DOUBLE_UP_ROUTES = pyo.Set(initialize=routes)
+        m.double_up_by_team = pyo.Var(m.DOUBLE_UP_ROUTES, within=pyo.Binary)
+        m.part_of_package_under_block = pyo.Constraint(
+            m.DOUBLE_UP_ROUTES, rule=part_of_package_under_block
+        )
     m.double_up_cover = pyo.Constraint(m.DOUBLE_UPS, rule=double_up_cover)
