@@ -1,0 +1,248 @@
+"""One tiny instance per rule family, with the optimal weekly cost worked out by hand.
+
+Each test shows the rule binds: with the rule (or the input that triggers it) the optimum
+changes by exactly the amount the arithmetic in the test says. Every plan is written and
+passes the independent checker (optimiser.checks), so the tables agree with the numbers too.
+
+Base instance (tests/factory.py): one scheme, 1 member of staff day and night, no calls,
+provider P1 on site at GBP 20/h day and weekend, GBP 30/h at night (22:00-07:00).
+With the shifts 07:00-22:00 (15 h) and 22:00-07:00 (9 h), one member of staff round the clock
+costs: weekdays 5 x 15 h x 20 = 1500, weekends 2 x 15 h x 20 = 600, nights 7 x 9 h x 30 = 1890,
+total GBP 3,990 a week.
+"""
+
+from __future__ import annotations
+
+import pytest
+from factory import offsite, provider, resident, scheme, visit, write_dataset, write_model
+
+from optimiser.run import solve_file
+
+DAY_NIGHT = {"patterns": [[7, 15], [22, 9]]}
+WITH_HOUR = {"patterns": [[7, 15], [22, 9], [10, 1]]}  # plus a 1-hour shift at 10:00
+BASE = 3990.0
+NO_BLOCK_CARE = {"allow_block_care": False, "allow_onsite_spot": False}
+# The on-site provider with framework prices too high to matter, for framework-choice tests.
+ONSITE_DEAR = provider(framework_rate_day=40, framework_rate_night=50, framework_rate_weekend=40,
+                       framework_admission_cost=1040)
+
+
+def weekly_cost(tmp_path, policy=None, shifts=None, **tables) -> float:
+    """Solve a tiny model, write and verify its plan, and return the weekly total."""
+    data = write_dataset(tmp_path / "data", **tables)
+    model = write_model(tmp_path, data, policy=policy, shifts=shifts or DAY_NIGHT)
+    outcome = solve_file(model, tmp_path / "results", charts=False)
+    assert outcome.result is not None and outcome.result.status == "optimal", outcome.reasons
+    assert outcome.problems == [], outcome.problems
+    lines = outcome.plan.cost_lines.set_index("line")["weekly_gbp"]
+    assert lines["total"] == pytest.approx(outcome.result.objective, abs=0.01)
+    return float(lines["total"])
+
+
+def test_base_cost_is_one_member_of_staff_round_the_clock(tmp_path):
+    assert weekly_cost(tmp_path) == pytest.approx(BASE)
+
+
+def test_no_lone_working_at_night_needs_two_waking_staff(tmp_path):
+    # A second night worker: 7 x 9 h x 30 = 1890 more.
+    cost = weekly_cost(tmp_path, schemes=[scheme(lone_working_at_night="false")])
+    assert cost == pytest.approx(BASE + 1890)
+
+
+def test_emergency_reserve_from_erlang_c_staffs_the_night(tmp_path):
+    # Night minimum 0 and no calls: only the 15 h day shifts, 1500 + 600 = 2100.
+    quiet = weekly_cost(tmp_path / "a", schemes=[scheme(night_min_staff=0)])
+    assert quiet == pytest.approx(2100)
+    # 0.5 calls an hour of 15 minutes: A = 0.125 erlangs; one carer answers
+    # 1 - 0.125 exp(-(1 - 0.125) 10/15) = 93.0 % within 10 minutes >= 90 %: reserve 1 at night.
+    calls = weekly_cost(tmp_path / "b", schemes=[scheme(night_min_staff=0,
+                                                        night_calls_per_hour=0.5)])
+    assert calls == pytest.approx(BASE)
+
+
+def test_reserve_of_three_when_calls_are_heavy(tmp_path):
+    # 3 calls an hour of 20 minutes at night: A = 1 erlang. c = 2: B = 0.2, C = 1/3, within
+    # 10 min 1 - (1/3) e^-0.5 = 79.8 % < 90 %; c = 3: B = 0.0625, C = 0.0909,
+    # 1 - 0.0909 e^-1 = 96.7 % >= 90 %. So 3 waking staff: nights cost 3 x 1890.
+    cost = weekly_cost(tmp_path, schemes=[scheme(night_calls_per_hour=3, mean_call_minutes=20)])
+    assert cost == pytest.approx(2100 + 3 * 1890)
+
+
+def test_planned_care_under_the_block_needs_staff_on_duty(tmp_path):
+    # Two residents, each a 1-hour visit on Monday at 10:00. The first fits the member of staff
+    # already on duty (free); the second needs a second carer on duty at 10:00: a 1-hour shift
+    # (GBP 20) beats the framework price (GBP 25, provider P2, no travel).
+    residents = [resident(), resident(resident_id="R2")]
+    visits = [visit(), visit(resident_id="R2")]
+    providers = [provider(), offsite(provider_id="P2")]
+    with_short = weekly_cost(tmp_path / "a", shifts=WITH_HOUR, residents=residents,
+                             visits=visits, providers=providers)
+    assert with_short == pytest.approx(BASE + 20)
+    # Without the 1-hour shift a second carer costs a 15-hour shift (300): P2 is cheaper (25).
+    without = weekly_cost(tmp_path / "b", residents=residents, visits=visits, providers=providers)
+    assert without == pytest.approx(BASE + 25)
+
+
+def test_double_up_visit_needs_both_carers_on_duty(tmp_path):
+    # A 30-minute visit for 2 carers loads the slot with 2 x 30/60 = 1 staff, which the one
+    # member of staff on duty would cover, but both carers are needed at once: a second carer
+    # for an hour (GBP 20) is cheaper than the framework (2 carers x 0.5 h x 25 = 25).
+    providers = [provider(), offsite(provider_id="P2")]
+    single = weekly_cost(tmp_path / "a", shifts=WITH_HOUR, providers=providers,
+                         visits=[visit(minutes=60, carers=1)])
+    assert single == pytest.approx(BASE)
+    double = weekly_cost(tmp_path / "b", shifts=WITH_HOUR, providers=providers,
+                         visits=[visit(minutes=30, carers=2)])
+    assert double == pytest.approx(BASE + 20)
+
+
+def test_minimum_viable_volume_moves_the_block(tmp_path):
+    # P1 needs 200 staff-hours a week; the scheme needs 168. Topping P1 up costs 32 h x 20 = 640
+    # (total 4630); P2 has no minimum and 10 % higher rates: 1.1 x 3990 = 4389.
+    p2 = provider(provider_id="P2", block_rate_day=22, block_rate_night=33, block_rate_weekend=22)
+    no_minimum = weekly_cost(tmp_path / "a", shifts=WITH_HOUR, providers=[provider(), p2])
+    assert no_minimum == pytest.approx(BASE)
+    cost = weekly_cost(tmp_path / "b", shifts=WITH_HOUR,
+                       providers=[provider(min_block_hours=200), p2])
+    assert cost == pytest.approx(4389)
+
+
+def test_framework_admission_cost_is_weighed_against_rates(tmp_path):
+    # P2: GBP 25/h but admission 520 over a 1-year term = 10 a week; P3: GBP 30/h, no cost.
+    providers = [ONSITE_DEAR, offsite(provider_id="P2", framework_admission_cost=520),
+                 offsite(provider_id="P3", framework_rate_day=30)]
+    one_hour = weekly_cost(tmp_path / "a", policy=NO_BLOCK_CARE, providers=providers)
+    assert one_hour == pytest.approx(BASE + 30)  # P3: 30 < 25 + 10
+    three = [visit(), visit(day="Tue"), visit(day="Wed")]
+    three_hours = weekly_cost(tmp_path / "b", policy=NO_BLOCK_CARE, providers=providers,
+                              visits=three)
+    assert three_hours == pytest.approx(BASE + 85)  # P2: 75 + 10 < 90
+
+
+def test_minimum_framework_providers_per_zone(tmp_path):
+    # Keeping 2 framework providers admits P2 too (10 a week; P1's admission costs 20); once P2
+    # is admitted its GBP 25 beats P3's 30, so the care moves to P2: 25 + 10.
+    providers = [ONSITE_DEAR, offsite(provider_id="P2", framework_admission_cost=520),
+                 offsite(provider_id="P3", framework_rate_day=30)]
+    cost = weekly_cost(tmp_path, policy={**NO_BLOCK_CARE, "min_framework_per_zone": 2},
+                       providers=providers)
+    assert cost == pytest.approx(BASE + 25 + 10)
+
+
+def test_budget_cap_excludes_a_provider(tmp_path):
+    # Budget GBP 28, no top-up: P3 at 30 is over budget, so P2 (25 + 10 admission) it is.
+    providers = [ONSITE_DEAR, offsite(provider_id="P2", framework_admission_cost=520),
+                 offsite(provider_id="P3", framework_rate_day=30)]
+    cost = weekly_cost(tmp_path, policy={**NO_BLOCK_CARE, "budget_topup_share": 0.0},
+                       providers=providers, residents=[resident(weekly_budget=28)])
+    assert cost == pytest.approx(BASE + 35)
+
+
+def test_pooled_budgets_pay_for_what_individual_budgets_cannot(tmp_path):
+    # One framework provider at GBP 30 for 1 hour each; budgets 20 and 40. Individually R1
+    # cannot afford it (no eligible route); pooled, 30 + 30 <= 20 + 40.
+    tables = {"providers": [ONSITE_DEAR, offsite(provider_id="P3", framework_rate_day=30)],
+              "residents": [resident(weekly_budget=20), resident(resident_id="R2",
+                                                                 weekly_budget=40)],
+              "visits": [visit(), visit(resident_id="R2")]}
+    policy = {**NO_BLOCK_CARE, "budget_topup_share": 0.0}
+    data = write_dataset(tmp_path / "a" / "data", **tables)
+    outcome = solve_file(write_model(tmp_path / "a", data, policy=policy, shifts=DAY_NIGHT))
+    assert outcome.result is None and "Resident R1" in outcome.reasons[0]
+    cost = weekly_cost(tmp_path / "b", policy={**policy, "budget_rule": "pooled"}, **tables)
+    assert cost == pytest.approx(BASE + 60)
+
+
+def test_strong_preference_is_honoured_weak_one_is_not(tmp_path):
+    providers = [ONSITE_DEAR, offsite(provider_id="P2"),
+                 offsite(provider_id="P3", framework_rate_day=30)]
+    weak = weekly_cost(tmp_path / "a", policy=NO_BLOCK_CARE, providers=providers, residents=[
+        resident(preferred_provider="P3", preference_strength="weak")])
+    assert weak == pytest.approx(BASE + 25)
+    strong = weekly_cost(tmp_path / "b", policy=NO_BLOCK_CARE, providers=providers, residents=[
+        resident(preferred_provider="P3", preference_strength="strong")])
+    assert strong == pytest.approx(BASE + 30)
+
+
+def test_share_of_preferences_honoured(tmp_path):
+    # Two residents weakly prefer P3 (30) over P2 (25); half must be honoured: +5 once.
+    providers = [ONSITE_DEAR, offsite(provider_id="P2"),
+                 offsite(provider_id="P3", framework_rate_day=30)]
+    residents = [resident(preferred_provider="P3", preference_strength="weak"),
+                 resident(resident_id="R2", preferred_provider="P3", preference_strength="weak")]
+    visits = [visit(), visit(resident_id="R2")]
+    cost = weekly_cost(tmp_path, policy={**NO_BLOCK_CARE, "min_preference_share": 0.5},
+                       providers=providers, residents=residents, visits=visits)
+    assert cost == pytest.approx(BASE + 25 + 30)
+
+
+def test_direct_payment_request_is_honoured(tmp_path):
+    # Under the block the visit is free (fits the staff on duty); asked for, a direct payment
+    # costs 1 h x GBP 22 plus administration 520/52 = 10 a week.
+    cost = weekly_cost(tmp_path, residents=[resident(wants_direct_payment="true")],
+                       costs={"direct_payment_admin_per_year": 520})
+    assert cost == pytest.approx(BASE + 22 + 10)
+
+
+def test_mean_satisfaction_floor(tmp_path):
+    providers = [ONSITE_DEAR, offsite(provider_id="P2", satisfaction=70),
+                 offsite(provider_id="P3", framework_rate_day=30, satisfaction=90)]
+    cheap = weekly_cost(tmp_path / "a", policy=NO_BLOCK_CARE, providers=providers)
+    assert cheap == pytest.approx(BASE + 25)
+    floor = weekly_cost(tmp_path / "b", policy={**NO_BLOCK_CARE, "min_mean_satisfaction": 80},
+                        providers=providers)
+    assert floor == pytest.approx(BASE + 30)
+
+
+def _two_schemes() -> dict:
+    p2 = provider(provider_id="P2", block_rate_day=22, block_rate_night=33, block_rate_weekend=22,
+                  zones="North|South")
+    return {"schemes": [scheme(), scheme(scheme_id="S2", name="Willow House", zone="South")],
+            "providers": [provider(zones="North|South"), p2],
+            "residents": [resident(), resident(resident_id="R2", scheme_id="S2")],
+            "visits": [visit(), visit(resident_id="R2")]}
+
+
+def test_market_share_cap_spreads_block_contracts(tmp_path):
+    # Both schemes to P1: 2 x 3990. With no provider above 60 % of hours, one goes to P2 (4389).
+    assert weekly_cost(tmp_path / "a", **_two_schemes()) == pytest.approx(2 * BASE)
+    capped = weekly_cost(tmp_path / "b", policy={"max_provider_share": 0.6}, **_two_schemes())
+    assert capped == pytest.approx(BASE + 4389)
+
+
+def test_provider_capacity(tmp_path):
+    # P1 can supply 200 hours a week: one scheme's 168 staff-hours, not two.
+    tables = _two_schemes()
+    tables["providers"][0] = provider(zones="North|South", weekly_capacity_hours=200)
+    assert weekly_cost(tmp_path, **tables) == pytest.approx(BASE + 4389)
+
+
+def test_onsite_cqc_floor_and_unrated_rule(tmp_path):
+    p2 = provider(provider_id="P2", block_rate_day=22, block_rate_night=33, block_rate_weekend=22)
+    ri = [provider(cqc_rating="requires_improvement"), p2]
+    assert weekly_cost(tmp_path / "a", providers=ri) == pytest.approx(4389)
+    relaxed = weekly_cost(tmp_path / "b", providers=ri,
+                          policy={"onsite_cqc_floor": "requires_improvement"})
+    assert relaxed == pytest.approx(BASE)
+    unrated = [provider(cqc_rating="unrated"), p2]
+    assert weekly_cost(tmp_path / "c", providers=unrated) == pytest.approx(4389)
+    trusted = weekly_cost(tmp_path / "d", providers=unrated, policy={"unrated_as": "good"})
+    assert trusted == pytest.approx(BASE)
+
+
+def test_coordination_and_block_management_costs(tmp_path):
+    # 520 a year to manage the block = 10 a week; coordination 7 a week for the one provider.
+    cost = weekly_cost(tmp_path, costs={"block_contract_management_per_year": 520,
+                                        "coordination_per_provider_scheme_per_week": 7})
+    assert cost == pytest.approx(BASE + 10 + 7)
+
+
+def test_onsite_provider_paid_from_budget_has_no_travel(tmp_path):
+    # Core and add-on: planned care not under the block. On-site P1 at 25 (no travel) beats
+    # P2 at 25 plus 15 minutes' travel (25 x 75/60 = 31.25).
+    providers = [provider(travel_minutes_per_visit=15),
+                 offsite(provider_id="P2", travel_minutes_per_visit=15)]
+    cost = weekly_cost(tmp_path, policy={"allow_block_care": False}, providers=providers)
+    assert cost == pytest.approx(BASE + 25)
+    spot = weekly_cost(tmp_path / "b", policy=NO_BLOCK_CARE, providers=providers)
+    assert spot == pytest.approx(BASE + 31.25)
