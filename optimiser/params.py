@@ -318,8 +318,11 @@ def _routes(
     onsite = block_pairs[["scheme_id", "provider_id"]]
     onsite_pkgs = pkg_zone.merge(onsite, on="scheme_id")
     if policy.allow_block_care:
-        block = onsite_pkgs[["resident_id", "provider_id"]].assign(
-            kind="block", price=0.0, paid_hours=np.nan
+        # One block route per resident: who holds the block is the award decision, so the
+        # route itself does not name a provider (the plan tables fill in the holder).
+        covered = pkg_zone[pkg_zone["scheme_id"].isin(onsite["scheme_id"])]
+        block = covered[["resident_id"]].assign(
+            provider_id=None, kind="block", price=0.0, paid_hours=np.nan
         )
         frames.append(block)
     if policy.allow_onsite_spot and len(onsite_pkgs):
@@ -370,9 +373,9 @@ def _routes(
     routes = _attach_budget_price(routes, costs)
     routes = _apply_budget_filter(routes, policy)
     sat = providers.set_index("provider_id")["satisfaction"]
-    routes["satisfaction"] = (
-        routes["provider_id"].map(sat).fillna(costs["direct_payment_satisfaction"]).astype(float)
-    )
+    routes["satisfaction"] = routes["provider_id"].map(sat).astype(float)
+    direct = routes["kind"] == "direct"
+    routes.loc[direct, "satisfaction"] = costs["direct_payment_satisfaction"]
     routes["preferred"] = routes["provider_id"].notna() & (
         routes["provider_id"] == routes["preferred_provider"]
     )

@@ -73,6 +73,16 @@ def _allocations(m: pyo.ConcreteModel, p: Params) -> pd.DataFrame:
     share = _values(m.care)
     routes = p.routes.assign(share=share.reindex(p.routes["route"]).to_numpy())
     chosen = routes[routes["share"] > SHARE_EPS].copy()
+    block = chosen["kind"] == "block"
+    if block.any():  # care under the block is delivered by whoever holds the contract
+        holder = _holders(m).set_index("scheme_id")["provider_id"]
+        chosen["provider_id"] = chosen["provider_id"].astype(object)
+        chosen.loc[block, "provider_id"] = chosen.loc[block, "scheme_id"].map(holder)
+        sat = p.providers.set_index("provider_id")["satisfaction"]
+        chosen.loc[block, "satisfaction"] = chosen.loc[block, "provider_id"].map(sat)
+    chosen["preferred"] = chosen["provider_id"].notna() & (
+        chosen["provider_id"] == chosen["preferred_provider"]
+    )
     chosen["share"] = chosen["share"].round(6)
     chosen["route_kind"] = chosen["kind"]
     chosen["route_description"] = chosen["kind"].map(ROUTE_LABELS)

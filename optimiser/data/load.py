@@ -184,10 +184,14 @@ def _explain(spec: TableSpec, failures: pd.DataFrame) -> list[str]:
     """Turn pandera's failure table into one sentence per bad cell."""
     problems: list[str] = []
     seen: set[tuple[str, str]] = set()
+    # A cell that is not a number makes pandera run the range checks on the uncoerced text
+    # column, which fail as a whole (no row); the cell itself is already reported.
+    located = {str(c) for c, i in zip(failures["column"], failures["index"], strict=True)
+               if _row(i) != "?"}
     for case in failures.itertuples(index=False):
         column = str(case.column)
         row = _row(case.index)
-        if (column, row) in seen:
+        if (column, row) in seen or (row == "?" and column in located):
             continue
         seen.add((column, row))
         check = str(case.check)
@@ -199,11 +203,12 @@ def _explain(spec: TableSpec, failures: pd.DataFrame) -> list[str]:
             rule = "must not be empty"
         else:
             rule = check
-        shown = (
-            "empty"
-            if value is None or (isinstance(value, float) and np.isnan(value))
-            else repr(value)
-        )
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            shown = "empty"
+        elif isinstance(value, float) and value.is_integer():
+            shown = str(int(value))  # as typed: flats -3, not -3.0
+        else:
+            shown = repr(value)
         if rule == "must not be empty":
             problems.append(
                 f"{spec.filename}: row {row}, column '{column}' is empty; "

@@ -20,13 +20,17 @@ def every_package_delivered_once(m: pyo.ConcreteModel, r: str) -> pyo.Expression
 
 
 def onsite_care_needs_block(m: pyo.ConcreteModel, j: int) -> pyo.Expression:
-    """The on-site team (block or paid from a budget) exists only where its provider holds the
-    scheme's block contract."""
-    return m.care[j] <= m.award[m.route_scheme[j], m.route_provider[j]]
+    """The on-site team exists only where the scheme has a block contract; care paid from a
+    budget to the on-site provider needs that provider to hold it."""
+    s = m.route_scheme[j]
+    if j in m.route_provider:
+        return m.care[j] <= m.award[s, m.route_provider[j]]
+    return m.care[j] <= pyo.quicksum(m.award[s, k] for k in m.ix.providers_at_scheme[s])
 
 
 def provider_active_if_caring(m: pyo.ConcreteModel, j: int) -> pyo.Expression:
-    """A provider delivering any care in a scheme is active there (and costs coordination)."""
+    """A framework provider delivering any care in a scheme is active there (and costs
+    coordination). On-site routes need the block award, which already makes its holder active."""
     return m.care[j] <= m.in_scheme[m.route_scheme[j], m.route_provider[j]]
 
 
@@ -85,7 +89,8 @@ def add_allocation(m: pyo.ConcreteModel, p: Params) -> None:
     m.care = pyo.Var(m.ROUTES, within=domain)
     onsite = routes[routes["kind"].isin(["block", "spot"])]["route"].tolist()
     m.ONSITE_ROUTES = pyo.Set(initialize=onsite)
-    m.PROVIDER_ROUTES = pyo.Set(initialize=with_provider["route"].tolist())
+    framework = routes[routes["kind"] == "framework"]
+    m.FRAMEWORK_ROUTES = pyo.Set(initialize=framework["route"].tolist())
     active = sorted(
         set(zip(with_provider["scheme_id"], with_provider["provider_id"], strict=True))
         | set(m.BLOCK)
@@ -94,7 +99,9 @@ def add_allocation(m: pyo.ConcreteModel, p: Params) -> None:
     m.in_scheme = pyo.Var(m.ACTIVE, within=pyo.Binary)
     m.every_package_delivered_once = pyo.Constraint(m.PACKAGES, rule=every_package_delivered_once)
     m.onsite_care_needs_block = pyo.Constraint(m.ONSITE_ROUTES, rule=onsite_care_needs_block)
-    m.provider_active_if_caring = pyo.Constraint(m.PROVIDER_ROUTES, rule=provider_active_if_caring)
+    m.provider_active_if_caring = pyo.Constraint(
+        m.FRAMEWORK_ROUTES, rule=provider_active_if_caring
+    )
     m.block_provider_active = pyo.Constraint(m.BLOCK, rule=block_provider_active)
     if policy.budget_rule == "individual" and policy.allow_splits:
         m.individual_budget = pyo.Constraint(m.PACKAGES, rule=individual_budget)

@@ -12,8 +12,16 @@ import pyomo.environ as pyo
 from optimiser.params import Params
 
 
+def framework_active_needs_admission(m: pyo.ConcreteModel, s: str, f: str) -> pyo.Expression:
+    """Only admitted framework providers can be called off: a framework provider active in a
+    scheme must be admitted (or hold that scheme's block, see the next rule)."""
+    held = m.award[s, f] if (s, f) in m.BLOCK else 0
+    return m.in_scheme[s, f] <= m.admit[f] + held
+
+
 def framework_care_needs_admission(m: pyo.ConcreteModel, j: int) -> pyo.Expression:
-    """Only admitted framework providers can be called off."""
+    """Where the provider also holds the scheme's block, framework-priced care from it still
+    needs admission (its on-site care is the block or spot route)."""
     return m.care[j] <= m.admit[m.route_provider[j]]
 
 
@@ -52,9 +60,17 @@ def add_framework(m: pyo.ConcreteModel, p: Params) -> None:
     )
     m.admit = pyo.Var(m.FRAMEWORK, within=pyo.Binary)
     fw_routes = p.routes[p.routes["kind"] == "framework"]
-    m.FRAMEWORK_ROUTES = pyo.Set(initialize=fw_routes["route"].tolist())
+    pairs = sorted(set(zip(fw_routes["scheme_id"], fw_routes["provider_id"], strict=True)))
+    m.FRAMEWORK_PAIRS = pyo.Set(dimen=2, initialize=pairs)
+    m.framework_active_needs_admission = pyo.Constraint(
+        m.FRAMEWORK_PAIRS, rule=framework_active_needs_admission
+    )
+    block = set(m.BLOCK)
+    at_holder = [j for j, s, f in fw_routes[["route", "scheme_id", "provider_id"]].itertuples(
+        index=False, name=None) if (s, f) in block]
+    m.FRAMEWORK_ROUTES_AT_BLOCK = pyo.Set(initialize=at_holder)
     m.framework_care_needs_admission = pyo.Constraint(
-        m.FRAMEWORK_ROUTES, rule=framework_care_needs_admission
+        m.FRAMEWORK_ROUTES_AT_BLOCK, rule=framework_care_needs_admission
     )
     m.ZONES = pyo.Set(initialize=sorted(p.data.schemes["zone"].unique()))
     m.min_framework_in_zone = policy.min_framework_per_zone

@@ -1,0 +1,638 @@
+"""Benchmark: how long and how much memory the whole pipeline takes at S, M and L scale.
+
+Why this exists: the issue sets scale targets (M proven within 0.5 % in under 60 s, L within
+1 % in under 10 minutes and 4 GiB, build and hand-off under a quarter of the time on M) and we
+need honest numbers for where the time goes: loading and validating the data, deriving the
+parameters, building the Pyomo model, handing it to HiGHS, and HiGHS itself. As a floor, the
+same model is written as MPS and solved by HiGHS alone, so the Python overhead is visible.
+
+Each measurement runs in a fresh subprocess so that peak memory (``ru_maxrss``) belongs to one
+size and one method, and so that a crash or a hang in one size cannot take the benchmark down:
+the parent records it as "crashed" or "timed out" and moves on. Targets are reported next to
+the measured values, never asserted.
+
+Run ``python -m optimiser.bench`` (``make bench``); ``--quick`` runs S and M with short limits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import os
+import platform
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL_FILE = ROOT / "models" / "optimised.toml"
+DEFAULT_SEED = 1
+GRACE_SECONDS = 300.0  # a child gets its solver time limit plus this before it is killed
+PROGRESS = "BENCH "  # prefix of a child's machine-readable progress lines
+OK_STATUSES = ("optimal", "feasible", "no_solution", "infeasible", "unbounded", "error")
+FAILED_STATUSES = ("crashed", "timed out", "skipped")
+OPTIMISER, HIGHS_MPS = "optimiser", "highs_mps"
+
+
+# --- What to run --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target from the issue; ``None`` means the issue sets none for that measure."""
+
+    gap: float | None = None
+    seconds: float | None = None
+    peak_mib: float | None = None
+    build_share: float | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.gap is not None:
+            parts.append(f"gap ≤{_pct(self.gap)}")
+        if self.seconds is not None:
+            parts.append(f"total <{self.seconds:g} s")
+        if self.peak_mib is not None:
+            parts.append(f"peak <{self.peak_mib / 1024:g} GiB")
+        if self.build_share is not None:
+            parts.append(f"build share <{_pct(self.build_share, 0)}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class SizeSpec:
+    """One benchmark size: how big a dataset, which solver limits, which target."""
+
+    name: str
+    n_schemes: int
+    time_limit: float
+    mip_rel_gap: float
+    target: Target = field(default_factory=Target)
+    n_providers: int | None = None
+
+
+SIZES: dict[str, SizeSpec] = {
+    "S": SizeSpec("S", 1, 60.0, 0.001),
+    "M": SizeSpec("M", 25, 60.0, 0.005, Target(gap=0.005, seconds=60.0, build_share=0.25)),
+    "L": SizeSpec("L", 80, 600.0, 0.01, Target(gap=0.01, seconds=600.0, peak_mib=4096.0)),
+}
+QUICK: dict[str, SizeSpec] = {
+    "S": replace(SIZES["S"], time_limit=15.0),
+    "M": replace(SIZES["M"], time_limit=30.0),
+}
+
+
+@dataclass
+class Row:
+    """One line of results.csv: one size solved by one method."""
+
+    size: str
+    method: str
+    schemes: int = 0
+    residents: int = 0
+    visits: int = 0
+    providers: int = 0
+    variables: int | None = None
+    integer_variables: int | None = None
+    constraints: int | None = None
+    nonzeros: int | None = None
+    import_s: float | None = None
+    load_s: float | None = None  # load + validate the CSVs; for highs_mps: read the MPS file
+    derive_s: float | None = None
+    build_s: float | None = None
+    handoff_s: float | None = None  # compile to matrix form + pass to HiGHS
+    solve_s: float | None = None
+    total_s: float | None = None  # imports + every stage above
+    build_share: float | None = None  # (load + derive + build + hand-off) / total
+    peak_mib: float | None = None
+    status: str = "skipped"
+    solver_status: str = ""
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    nodes: int | None = None
+    time_limit: float = 0.0
+    mip_rel_gap: float = 0.0
+    target: str = ""
+    target_met: str = ""
+    note: str = ""
+    commit: str = ""
+    seed: int = DEFAULT_SEED
+
+
+COLUMNS: list[str] = [f.name for f in fields(Row)]
+
+
+# --- Children: each measurement in a fresh process ----------------------------------------------
+
+
+def _peak_mib() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _emit(stage: str) -> None:
+    """Tell the parent which stage the child is in, for the progress line."""
+    print(PROGRESS + json.dumps({"stage": stage}), flush=True)
+
+
+class _Laps:
+    """Wall-clock laps since the child started, named by stage."""
+
+    def __init__(self) -> None:
+        self.start = self._last = time.perf_counter()
+        self.times: dict[str, float] = {}
+
+    def lap(self, name: str) -> float:
+        now = time.perf_counter()
+        self.times[name] = now - self._last
+        self._last = now
+        return self.times[name]
+
+
+def child_optimiser(job: dict[str, Any]) -> dict[str, Any]:
+    """The full pipeline on one dataset, timed stage by stage; also writes the MPS floor file.
+
+    Imports are inside the function so the HiGHS-alone child never pays for Pyomo's memory.
+    """
+    laps = _Laps()
+    _emit("import")
+    from optimiser.config import SolverOptions, load_scenario
+    from optimiser.data.load import load_dataset
+    from optimiser.model.build import build_model
+    from optimiser.params import StaticInfeasibility, derive
+    from optimiser.solve import compile_model, run_highs
+
+    laps.lap("import")
+    _emit("load")
+    scenario = load_scenario(job["model_file"], {"dataset": job["dataset"]})
+    data = load_dataset(scenario.dataset)
+    laps.lap("load")
+    _emit("derive")
+    try:
+        params = derive(data, scenario)
+    except StaticInfeasibility as exc:
+        return {"status": "infeasible", "solver_status": "static check",
+                "note": "; ".join(exc.reasons)[:300], "times": laps.times}
+    laps.lap("derive")
+    _emit("build")
+    model = build_model(params)
+    laps.lap("build")
+    _emit("hand-off")
+    compiled = compile_model(model)
+    laps.lap("compile")
+    _emit("solve")
+    options = SolverOptions(time_limit=job["time_limit"], mip_rel_gap=job["mip_rel_gap"],
+                            threads=job["threads"], seed=job["seed"])
+    result, _ = run_highs(compiled, options, log_file=Path(job["log_file"]))
+    run_seconds = laps.lap("run")
+    peak = _peak_mib()  # before the MPS write, which is not part of the pipeline
+    _emit("write MPS")
+    _write_mps(compiled.lp, Path(job["mps_file"]))
+    return {
+        "status": result.status, "solver_status": result.solver_status,
+        "objective": result.objective, "bound": result.bound, "gap": result.gap,
+        "nodes": result.nodes, "size": compiled.size, "peak_mib": peak,
+        "times": {**laps.times, "solve": result.solve_seconds,
+                  "pass": run_seconds - result.solve_seconds},
+        "total_s": sum(laps.times[k] for k in ("import", "load", "derive", "build", "compile",
+                                               "run")),
+    }
+
+
+def _write_mps(lp: Any, path: Path) -> None:
+    """The exact matrix HiGHS was given, as MPS, for the HiGHS-alone floor."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(lp)
+    h.writeModel(str(path))
+
+
+def _highs_status(h: Any) -> str:
+    """HiGHS model status in the optimiser's words.
+
+    Mirrors ``optimiser.solve._status``; duplicated because importing ``optimiser.solve`` would
+    load Pyomo into the HiGHS-alone child and spoil its peak-memory figure.
+    """
+    import highspy
+
+    ms = highspy.HighsModelStatus
+    status = h.getModelStatus()
+    has_solution = h.getInfo().primal_solution_status == 2
+    if status == ms.kOptimal:
+        return "optimal"
+    if status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
+        return "infeasible"
+    if status == ms.kUnbounded:
+        return "unbounded"
+    if status in (ms.kTimeLimit, ms.kIterationLimit, ms.kSolutionLimit, ms.kInterrupt,
+                  ms.kMemoryLimit, ms.kObjectiveBound, ms.kObjectiveTarget):
+        return "feasible" if has_solution else "no_solution"
+    return "error"
+
+
+def _highs_size(h: Any) -> dict[str, int]:
+    """Size of the model HiGHS actually read, to confirm the MPS is the same model."""
+    import highspy
+
+    lp = h.getLp()
+    integer = sum(1 for t in lp.integrality_ if t != highspy.HighsVarType.kContinuous)
+    return {"variables": h.getNumCol(), "integer_variables": integer,
+            "constraints": h.getNumRow(), "nonzeros": h.getNumNz()}
+
+
+def child_highs(job: dict[str, Any]) -> dict[str, Any]:
+    """HiGHS alone: read the MPS file and solve it with the same options (the floor)."""
+    laps = _Laps()
+    _emit("import")
+    import highspy
+
+    h = highspy.Highs()
+    for name, value in (("log_to_console", False), ("log_file", job["log_file"]),
+                        ("time_limit", float(job["time_limit"])),
+                        ("mip_rel_gap", float(job["mip_rel_gap"])),
+                        ("random_seed", int(job["seed"])), ("threads", int(job["threads"]))):
+        h.setOptionValue(name, value)
+    laps.lap("import")
+    _emit("read MPS")
+    h.readModel(job["mps_file"])
+    laps.lap("load")
+    _emit("solve")
+    h.run()
+    laps.lap("solve")
+    status, info = _highs_status(h), h.getInfo()
+    has_plan = status in ("optimal", "feasible")
+    objective = float(info.objective_function_value) if has_plan else None
+    bound = float(info.mip_dual_bound) if has_plan else None
+    return {
+        "status": status, "solver_status": h.modelStatusToString(h.getModelStatus()),
+        "objective": objective, "bound": bound,
+        "gap": _gap(objective, bound), "nodes": int(info.mip_node_count),
+        "size": _highs_size(h), "peak_mib": _peak_mib(), "times": laps.times,
+        "total_s": sum(laps.times.values()),
+    }
+
+
+def _gap(objective: float | None, bound: float | None) -> float | None:
+    """Relative gap as optimiser.solve computes it, so both methods compare like for like."""
+    if objective is None or bound is None:
+        return None
+    return abs(objective - bound) / max(abs(objective), 1e-9)
+
+
+CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    OPTIMISER: child_optimiser,
+    HIGHS_MPS: child_highs,
+}
+
+
+def _child_main(kind: str, job_file: Path) -> None:
+    """Entry point inside a child: run the job, write its result next to the job file."""
+    job = json.loads(job_file.read_text(encoding="utf-8"))
+    result = CHILDREN[kind](job)
+    Path(job["result_file"]).write_text(json.dumps(result), encoding="utf-8")
+
+
+# --- Parent: run children with a hard limit and a live status line -------------------------------
+
+
+@dataclass
+class ChildRun:
+    """What the parent saw of one child: its result, or why there is none."""
+
+    result: dict[str, Any] | None
+    status: str = ""
+    note: str = ""
+
+
+def _reader(stream: Any, state: dict[str, Any], tail: deque[str]) -> None:
+    """Collect the child's progress lines (stage names) and keep the last lines of any output."""
+    for line in stream:
+        line = line.rstrip("\n")
+        if line.startswith(PROGRESS):
+            state["stage"] = json.loads(line[len(PROGRESS):])["stage"]
+            state["since"] = time.monotonic()
+        elif line.strip():
+            tail.append(line)
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    """Kill the child's own process group (it was started in a new session)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _watch(proc: subprocess.Popen[str], label: str, hard_limit: float,
+           state: dict[str, Any], say: Callable[[str], None]) -> bool:
+    """Wait for the child, updating the status line; return False if it hit the hard limit."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    start = last_beat = time.monotonic()
+    with console.status(f"{label}: starting") as status:
+        while True:
+            try:
+                proc.wait(timeout=1.0)
+                return True
+            except subprocess.TimeoutExpired:
+                pass
+            elapsed = time.monotonic() - start
+            if elapsed > hard_limit:
+                _kill(proc)
+                return False
+            status.update(f"{label}: {state['stage']} · {elapsed:.0f} s elapsed "
+                          f"(hard limit {hard_limit:.0f} s)")
+            if not console.is_terminal and time.monotonic() - last_beat >= 60:
+                last_beat = time.monotonic()
+                say(f"  {label}: still in {state['stage']}, {elapsed:.0f} s elapsed")
+
+
+def run_child(kind: str, job: dict[str, Any], hard_limit: float, label: str,
+              say: Callable[[str], None]) -> ChildRun:
+    """Run one measurement in a fresh Python process; never raises on a crash or a hang."""
+    result_file = Path(job["result_file"])
+    result_file.unlink(missing_ok=True)
+    job_file = result_file.with_suffix(".job.json")
+    job_file.write_text(json.dumps(job), encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "optimiser.bench", "_child", kind, str(job_file)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+        start_new_session=True,
+    )
+    state: dict[str, Any] = {"stage": "starting", "since": time.monotonic()}
+    tail: deque[str] = deque(maxlen=20)
+    reader = threading.Thread(target=_reader, args=(proc.stdout, state, tail), daemon=True)
+    reader.start()
+    finished = _watch(proc, label, hard_limit, state, say)
+    reader.join(timeout=5)
+    if not finished:
+        return ChildRun(None, "timed out", f"killed after {hard_limit:.0f} s in {state['stage']}")
+    if proc.returncode != 0 or not result_file.is_file():
+        last = " | ".join(list(tail)[-3:])[-300:]
+        return ChildRun(None, "crashed", f"exit {proc.returncode} in {state['stage']}: {last}")
+    return ChildRun(json.loads(result_file.read_text(encoding="utf-8")))
+
+
+# --- Rows, targets and output files -------------------------------------------------------------
+
+
+def _fill(row: Row, run: ChildRun) -> Row:
+    """Copy a child's result into a row and derive the totals and the build share."""
+    if run.result is None:
+        row.status, row.note = run.status, run.note
+        return row
+    r = run.result
+    row.status, row.solver_status = r["status"], r.get("solver_status", "")
+    row.note = r.get("note", "")
+    for key in ("objective", "bound", "gap", "nodes", "peak_mib", "total_s"):
+        setattr(row, key, r.get(key))
+    for key, value in r.get("size", {}).items():
+        setattr(row, key, value)
+    times = r.get("times", {})
+    row.import_s, row.load_s = times.get("import"), times.get("load")
+    row.derive_s, row.build_s = times.get("derive"), times.get("build")
+    row.solve_s = times.get("solve")
+    if "compile" in times:
+        row.handoff_s = times["compile"] + times.get("pass", 0.0)
+    outside = [t for t in (row.load_s, row.derive_s, row.build_s, row.handoff_s) if t is not None]
+    if row.total_s:
+        row.build_share = sum(outside) / row.total_s
+    return row
+
+
+def judge(row: Row, target: Target) -> str:
+    """'yes', 'no: <which target missed>', or '' when the issue sets no target for the size."""
+    if not target.describe():
+        return ""
+    if row.status in FAILED_STATUSES:
+        return f"no: {row.status}"
+    missed = []
+    if target.gap is not None and (row.gap is None or row.gap > target.gap * (1 + 1e-9)):
+        missed.append("gap " + ("none" if row.gap is None else _pct(row.gap, 2)))
+    if target.seconds is not None and (row.total_s is None or row.total_s >= target.seconds):
+        missed.append(f"total {_num(row.total_s)} s")
+    if target.peak_mib is not None and (row.peak_mib is None or row.peak_mib >= target.peak_mib):
+        missed.append(f"peak {_num(row.peak_mib, 0)} MiB")
+    if (target.build_share is not None and row.method == OPTIMISER
+            and (row.build_share is None or row.build_share >= target.build_share)):
+        missed.append("build share " + _pct(row.build_share or 0, 0))
+    return "yes" if not missed else "no: " + ", ".join(missed)
+
+
+def _pct(x: float, digits: int = 1) -> str:
+    return f"{100 * x:.{digits}f} %"
+
+
+def _num(x: float | None, digits: int = 1) -> str:
+    return "–" if x is None else f"{x:,.{digits}f}"
+
+
+def write_csv(rows: Sequence[Row], path: Path) -> None:
+    """results.csv: every measured number, one row per size and method."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if v is None else v for k, v in asdict(row).items()})
+
+
+MD_HEADER = ("| size | method | schemes / residents / providers | vars / int / cons | build s "
+             "| hand-off s | solve s | total s | build share | peak MiB | status | gap "
+             "| target met |")
+
+
+def _md_line(row: Row) -> str:
+    """One markdown table line; build s is load + derive + Pyomo build."""
+    build = [t for t in (row.load_s, row.derive_s, row.build_s) if t is not None]
+    build_s = sum(build) if row.method == OPTIMISER and build else None
+    handoff = row.handoff_s if row.method == OPTIMISER else row.load_s  # MPS read for the floor
+    cells = [
+        row.size, row.method, f"{row.schemes} / {row.residents} / {row.providers}",
+        f"{_num(row.variables, 0)} / {_num(row.integer_variables, 0)} / "
+        f"{_num(row.constraints, 0)}",
+        _num(build_s, 2), _num(handoff, 2), _num(row.solve_s), _num(row.total_s),
+        "–" if row.build_share is None else _pct(row.build_share),
+        _num(row.peak_mib, 0), row.status, "–" if row.gap is None else _pct(row.gap, 3),
+        (f"{row.target_met} ({row.target})" if row.target else "no target"),
+    ]
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def markdown_table(rows: Sequence[Row]) -> str:
+    """The short table for results.md and the terminal."""
+    lines = [MD_HEADER, "|" + "---|" * (MD_HEADER.count("|") - 1)]
+    return "\n".join(lines + [_md_line(row) for row in rows])
+
+
+def _context(seed: int) -> str:
+    """Where and on what the numbers were measured, so they can be compared later."""
+    commit, dirty = git_state()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"Commit `{commit}`{' with uncommitted changes' if dirty else ''}; seed {seed}; "
+            f"{platform.python_implementation()} {platform.python_version()} on "
+            f"{platform.machine()}, {os.cpu_count()} CPUs, load average {load} at the end; "
+            f"{time.strftime('%Y-%m-%d %H:%M')}.")
+
+
+def write_markdown(rows: Sequence[Row], path: Path, seed: int) -> str:
+    """results.md: the table plus what the columns mean."""
+    table = markdown_table(rows)
+    text = "\n".join([
+        "# Benchmark results", "", _context(seed), "", table, "",
+        "build s = load and validate the CSVs + derive parameters + build the Pyomo model; "
+        "hand-off s = compile to matrix form + pass to HiGHS (for highs_mps: read the MPS "
+        "file); total s includes Python imports; build share = (build + hand-off) / total. "
+        "highs_mps is the floor: HiGHS alone on the same model written as MPS. Targets come "
+        "from the issue and are reported, not asserted. Every stage is in results.csv.", "",
+    ])
+    path.write_text(text, encoding="utf-8")
+    return table
+
+
+def git_state() -> tuple[str, bool]:
+    """Short commit and whether the code or models differ from it (numbers depend on both)."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = bool(git("status", "--porcelain", "--", "optimiser", "models"))
+    return commit, dirty
+
+
+# --- One size, all sizes ------------------------------------------------------------------------
+
+
+def _job(spec: SizeSpec, folder: Path, seed: int, method: str) -> dict[str, Any]:
+    return {
+        "model_file": str(MODEL_FILE), "dataset": str(folder), "time_limit": spec.time_limit,
+        "mip_rel_gap": spec.mip_rel_gap, "threads": 1, "seed": 0,
+        "mps_file": str(folder / "model.mps"), "log_file": str(folder / f"{method}.highs.log"),
+        "result_file": str(folder / f"{method}.result.json"),
+    }
+
+
+def _base_row(spec: SizeSpec, method: str, counts: dict[str, int], seed: int) -> Row:
+    return Row(
+        size=spec.name, method=method, schemes=counts.get("schemes", 0),
+        residents=counts.get("residents", 0), visits=counts.get("visits", 0),
+        providers=counts.get("providers", 0), time_limit=spec.time_limit,
+        mip_rel_gap=spec.mip_rel_gap, target=spec.target.describe(), seed=seed,
+        commit=_commit_label(),
+    )
+
+
+def _commit_label() -> str:
+    """Commit, marked '+dirty' when the code or models had uncommitted changes."""
+    commit, dirty = git_state()
+    return commit + ("+dirty" if dirty else "")
+
+
+def _measure(spec: SizeSpec, method: str, folder: Path, counts: dict[str, int], seed: int,
+             say: Callable[[str], None]) -> Row:
+    """Run one method on one size in a child and turn what it reports into a row."""
+    row = _base_row(spec, method, counts, seed)
+    if method == HIGHS_MPS and not (folder / "model.mps").is_file():
+        row.note = "no MPS file: the optimiser run did not reach the solver"
+        row.target_met = judge(row, spec.target)
+        return row
+    run = run_child(method, _job(spec, folder, seed, method), spec.time_limit + GRACE_SECONDS,
+                    f"[{spec.name}] {method}", say)
+    row = _fill(row, run)
+    row.target_met = judge(row, spec.target)
+    say(f"[{spec.name}] {method}: {row.status}, total {_num(row.total_s)} s, solve "
+        f"{_num(row.solve_s)} s, peak {_num(row.peak_mib, 0)} MiB, gap "
+        f"{'–' if row.gap is None else _pct(row.gap, 3)}{' – ' + row.note if row.note else ''}")
+    return row
+
+
+def bench_size(spec: SizeSpec, out: Path, seed: int, say: Callable[[str], None],
+               floor: bool = True) -> list[Row]:
+    """Generate the size's dataset, then measure the optimiser and (optionally) HiGHS alone."""
+    from optimiser.generate import generate_dataset
+
+    folder = out / "out" / spec.name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "model.mps").unlink(missing_ok=True)  # never solve a stale model as the floor
+    counts = generate_dataset(folder, spec.n_schemes, seed, spec.n_providers)
+    say(f"[{spec.name}] {counts.get('schemes')} schemes, {counts.get('residents')} residents, "
+        f"{counts.get('visits')} visits, {counts.get('providers')} providers; solver limit "
+        f"{spec.time_limit:g} s, gap {_pct(spec.mip_rel_gap)}")
+    methods = (OPTIMISER, HIGHS_MPS) if floor else (OPTIMISER,)
+    return [_measure(spec, method, folder, counts, seed, say) for method in methods]
+
+
+def run_benchmark(sizes: Sequence[SizeSpec], out: Path, seed: int = DEFAULT_SEED,
+                  floor: bool = True, say: Callable[[str], None] = print) -> list[Row]:
+    """Measure every size in turn; results files are rewritten after each size."""
+    out.mkdir(parents=True, exist_ok=True)
+    rows: list[Row] = []
+    for spec in sizes:
+        rows += bench_size(spec, out, seed, say, floor)
+        write_csv(rows, out / "results.csv")
+        write_markdown(rows, out / "results.md", seed)
+    return rows
+
+
+# --- Command line -------------------------------------------------------------------------------
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m optimiser.bench",
+        description="Time and measure the optimiser on synthetic S/M/L datasets.",
+    )
+    parser.add_argument("--sizes", default=None, help="comma-separated sizes (default S,M,L)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset generator seed")
+    parser.add_argument("--quick", action="store_true",
+                        help="S and M only with shorter solver limits (a smoke run)")
+    parser.add_argument("--no-floor", action="store_true", help="skip the HiGHS-alone runs")
+    parser.add_argument("--out", type=Path, default=Path("bench"),
+                        help="folder for results.csv/results.md; datasets go in OUT/out/")
+    return parser.parse_args(argv)
+
+
+def _specs(sizes: str | None, quick: bool) -> list[SizeSpec]:
+    table = QUICK if quick else SIZES
+    names = [s.strip().upper() for s in (sizes or ",".join(table)).split(",") if s.strip()]
+    unknown = [n for n in names if n not in table]
+    if unknown:
+        raise SystemExit(f"unknown size(s) {', '.join(unknown)}; choose from {', '.join(table)}")
+    return [table[n] for n in names]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m optimiser.bench [--sizes S,M,L] [--seed N] [--quick] [--out bench/]``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["_child"]:
+        _child_main(argv[1], Path(argv[2]))
+        return
+    args = _parse(argv)
+    specs = _specs(args.sizes, args.quick)
+    commit, dirty = git_state()
+    print(f"Benchmark at commit {commit}{' (uncommitted changes)' if dirty else ''}, "
+          f"sizes {', '.join(s.name for s in specs)}, seed {args.seed}", flush=True)
+    rows = run_benchmark(specs, args.out, args.seed, floor=not args.no_floor,
+                         say=lambda text: print(text, flush=True))
+    print()
+    print(markdown_table(rows))
+    print(f"\nWritten {args.out / 'results.csv'} and {args.out / 'results.md'}")
+
+
+if __name__ == "__main__":
+    main()
