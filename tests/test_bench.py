@@ -1,0 +1,88 @@
+"""The benchmark machinery on a tiny size: children run, files are written, numbers are sane.
+
+Why: ``make bench`` takes many minutes and nobody runs it before a commit, so this checks the
+plumbing (fresh subprocesses, result files, row filling, the tables) in seconds. Wall-clock
+targets are never asserted here; they depend on the machine.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from optimiser.bench import (
+    COLUMNS,
+    HIGHS_MPS,
+    MD_HEADER,
+    OPTIMISER,
+    ChildRun,
+    Row,
+    SizeSpec,
+    Target,
+    _fill,
+    judge,
+    run_benchmark,
+)
+
+TINY = SizeSpec("T", n_schemes=1, time_limit=3.0, mip_rel_gap=0.01,
+                target=Target(gap=0.01, seconds=1e6, peak_mib=1e6, build_share=1.0))
+SOLVED = {"optimal", "feasible", "no_solution"}
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Row]]:
+    """One tiny benchmark run shared by the tests below (two child processes, a few seconds)."""
+    out = tmp_path_factory.mktemp("bench")
+    rows = run_benchmark([TINY], out, seed=3, say=lambda _: None)
+    return out, rows
+
+
+def _csv_rows(out: Path) -> list[dict[str, str]]:
+    with (out / "results.csv").open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == COLUMNS
+        return list(reader)
+
+
+def test_files_have_expected_columns(bench: tuple[Path, list[Row]]) -> None:
+    out, _ = bench
+    rows = _csv_rows(out)
+    assert [(r["size"], r["method"]) for r in rows] == [("T", OPTIMISER), ("T", HIGHS_MPS)]
+    text = (out / "results.md").read_text(encoding="utf-8")
+    assert MD_HEADER in text
+    assert text.count("| T | ") == 2
+    assert (out / "out" / "T" / "model.mps").is_file()
+
+
+def test_optimiser_numbers_are_sane(bench: tuple[Path, list[Row]]) -> None:
+    row = bench[1][0]
+    assert row.status in SOLVED, row.note
+    assert row.schemes == 1 and row.residents > 0 and row.providers > 0
+    assert min(row.variables, row.integer_variables, row.constraints, row.nonzeros) > 0
+    stages = [row.import_s, row.load_s, row.derive_s, row.build_s, row.handoff_s, row.solve_s]
+    assert all(t is not None and t > 0 for t in stages)
+    assert row.total_s >= sum(stages) * 0.999
+    assert 0 < row.build_share < 1
+    assert row.peak_mib > 50  # Python with Pyomo and HiGHS loaded
+    assert row.target_met == "yes" or row.target_met.startswith("no: gap")
+
+
+def test_floor_solves_the_same_model(bench: tuple[Path, list[Row]]) -> None:
+    optimiser, floor = bench[1]
+    assert floor.status in SOLVED, floor.note
+    for key in ("variables", "integer_variables", "constraints", "nonzeros"):
+        assert getattr(floor, key) == getattr(optimiser, key)
+    assert floor.solve_s > 0 and floor.total_s > 0 and floor.peak_mib > 0
+    assert 0 <= floor.build_share < 1
+    if optimiser.status == floor.status == "optimal":
+        both_gaps = optimiser.mip_rel_gap * abs(optimiser.objective) * 2.01
+        assert abs(floor.objective - optimiser.objective) <= both_gaps
+
+
+def test_failed_child_becomes_a_row_not_an_exception() -> None:
+    row = _fill(Row("T", OPTIMISER), ChildRun(None, "timed out", "killed after 9 s in solve"))
+    assert row.status == "timed out" and "killed" in row.note
+    assert judge(row, TINY.target) == "no: timed out"
+    assert judge(row, Target()) == ""
