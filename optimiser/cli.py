@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from optimiser.data.load import InputError
 
@@ -68,7 +69,7 @@ def solve(model_file: Path, out_root: Path, overrides: tuple[str, ...], time_lim
         with console.status("Solving ..."):
             outcome = solve_file(model_file, out_root, settings, charts=not no_charts)
     except InputError as exc:
-        errors.print(f"[bold red]Input error[/]\n{exc}")
+        errors.print(f"[bold red]Input error[/]\n{escape(str(exc))}")
         sys.exit(EXIT_INPUT)
     sys.exit(_report(outcome))
 
@@ -77,18 +78,18 @@ def _report(outcome) -> int:
     if outcome.reasons:
         errors.print("[bold red]No plan can meet every rule of this model:[/]")
         for reason in outcome.reasons:
-            errors.print(f"  - {reason}")
+            errors.print(f"  - {escape(reason)}")
         return EXIT_INFEASIBLE
     result = outcome.result
     if result is not None and not result.has_plan:
         errors.print(f"[bold red]No plan written:[/] {result.describe()} "
                      f"(HiGHS: {result.solver_status}).")
         return EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_NO_SOLUTION
-    console.print(outcome.summary)
+    console.print(escape(outcome.summary))
     if outcome.problems:
         errors.print("[bold red]The plan failed verification and was not written:[/]")
         for problem in outcome.problems:
-            errors.print(f"  - {problem}")
+            errors.print(f"  - {escape(problem)}")
         return EXIT_VERIFY
     if outcome.written_to is not None:
         console.print(f"Plan written to {outcome.written_to}/")
@@ -104,7 +105,7 @@ def validate(dataset: Path) -> None:
     try:
         data = load_dataset(dataset)
     except InputError as exc:
-        errors.print(f"[bold red]Input error[/]\n{exc}")
+        errors.print(f"[bold red]Input error[/]\n{escape(str(exc))}")
         sys.exit(EXIT_INPUT)
     console.print(
         f"{dataset}: valid. {len(data.schemes)} schemes, {len(data.residents)} residents, "
@@ -123,12 +124,12 @@ def verify(run_dir: Path, model_file: Path | None) -> None:
     try:
         problems = verify_folder(run_dir, model_file)
     except InputError as exc:
-        errors.print(f"[bold red]Input error[/]\n{exc}")
+        errors.print(f"[bold red]Input error[/]\n{escape(str(exc))}")
         sys.exit(EXIT_INPUT)
     if problems:
         errors.print(f"[bold red]{len(problems)} rule(s) broken in {run_dir}:[/]")
         for problem in problems:
-            errors.print(f"  - {problem}")
+            errors.print(f"  - {escape(problem)}")
         sys.exit(EXIT_VERIFY)
     console.print(f"{run_dir}: every rule holds and every cost line matches the rates.")
 

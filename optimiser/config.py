@@ -148,7 +148,9 @@ class SolverOptions(_Strict):
     time_limit: float = Field(300.0, gt=0, description="Seconds before the best plan is taken.")
     mip_rel_gap: float = Field(0.001, ge=0, le=1, description="Relative gap to stop at.")
     threads: int = Field(1, ge=0, description="HiGHS threads (0 = HiGHS chooses).")
-    seed: int = Field(0, ge=0, description="HiGHS random seed, for reproducible runs.")
+    seed: int = Field(
+        0, ge=0, le=2**31 - 1, description="HiGHS random seed, for reproducible runs."
+    )
 
 
 class Scenario(_Strict):
@@ -185,18 +187,19 @@ def load_scenario(path: Path | str, overrides: dict[str, object] | None = None) 
     """Read a model file; the dataset path is taken relative to the project root or the file."""
     path = Path(path)
     if not path.is_file():
-        raise InputError([f"model file {path} does not exist"])
+        raise InputError([f"model file {path} does not exist"], "The model file")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError([f"{path.name}: not a valid TOML file ({exc})"]) from None
+        problem = f"{path.name}: not a valid TOML file ({exc})"
+        raise InputError([problem], "The model file") from None
     raw.setdefault("name", path.stem)
     for key, value in (overrides or {}).items():
         _set_nested(raw, key, value)
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise InputError(_messages(path, exc)) from None
+        raise InputError(_messages(path, exc), "The model file") from None
     return scenario.model_copy(update={"dataset": _resolve(scenario.dataset, path)})
 
 

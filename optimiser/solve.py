@@ -70,6 +70,7 @@ class Compiled:
     columns: list
     offset: float
     size: dict[str, int]
+    sense: float = 1.0  # -1 for a maximisation compiled as a minimisation
 
 
 def _row_bounds(rhs: np.ndarray, senses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,13 +114,15 @@ def compile_model(model: pyo.ConcreteModel) -> Compiled:
     ]
     offset = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
     lp.offset_ = offset
+    # The compiler turns 'maximise f' into 'minimise -f'; remember to report f itself.
+    sense = -1.0 if any(o.sense == pyo.maximize for o in repn.objectives) else 1.0
     size = {
         "variables": int(a.shape[1]),
         "integer_variables": int(integer.sum()),
         "constraints": int(a.shape[0]),
         "nonzeros": int(a.nnz),
     }
-    return Compiled(lp=lp, columns=list(repn.columns), offset=offset, size=size)
+    return Compiled(lp=lp, columns=list(repn.columns), offset=offset, size=size, sense=sense)
 
 
 def _options(h: highspy.Highs, options: SolverOptions, log_file: Path | None) -> None:
@@ -174,9 +177,10 @@ def run_highs(
     values = None
     if status in (OPTIMAL, FEASIBLE):
         values = np.asarray(h.getSolution().col_value, dtype=float)
-        result.objective = float(info.objective_function_value)
+        result.objective = compiled.sense * float(info.objective_function_value)
         is_mip = compiled.size["integer_variables"] > 0
-        result.bound = float(info.mip_dual_bound) if is_mip else result.objective
+        bound = compiled.sense * float(info.mip_dual_bound)
+        result.bound = bound if is_mip else result.objective
         result.gap = _gap(result.objective, result.bound)
         result.nodes = int(info.mip_node_count) if is_mip else 0
     return result, values

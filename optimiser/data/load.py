@@ -33,14 +33,14 @@ MAX_ERRORS_SHOWN = 25
 class InputError(Exception):
     """A user mistake in the input data or model file; the message is for the commissioner."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str], subject: str = "The input data"):
         self.problems = problems
         shown = problems[:MAX_ERRORS_SHOWN]
         more = len(problems) - len(shown)
         text = "\n".join(f"  - {p}" for p in shown)
         if more > 0:
             text += f"\n  ... and {more} more problem(s)"
-        super().__init__(f"The input data has {len(problems)} problem(s):\n{text}")
+        super().__init__(f"{subject} has {len(problems)} problem(s):\n{text}")
 
 
 @dataclass(frozen=True)
@@ -94,12 +94,17 @@ def _read_csv(path: Path, spec: TableSpec) -> pd.DataFrame:
         )
     try:
         frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+            skip_blank_lines=False,  # keep row numbers as a spreadsheet shows them
         )
     except (pd.errors.ParserError, csv.Error) as exc:
         raise InputError([f"{path.name}: cannot be read as CSV ({exc})"]) from None
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.apply(lambda col: col.str.strip()).replace("", np.nan)
+    frame = frame.apply(lambda col: col.str.strip()).replace("", np.nan)
+    return frame.dropna(how="all")  # blank lines and Excel's trailing ',,,,' rows
 
 
 def _header_problems(frame: pd.DataFrame, spec: TableSpec) -> list[str]:
@@ -180,10 +185,13 @@ def _schema(spec: TableSpec, present: set[str]) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(columns, strict=False)
 
 
-def _explain(spec: TableSpec, failures: pd.DataFrame) -> list[str]:
-    """Turn pandera's failure table into one sentence per bad cell."""
+def _explain(
+    spec: TableSpec, failures: pd.DataFrame, skip: set[tuple[str, str]] | None = None
+) -> list[str]:
+    """Turn pandera's failure table into one sentence per bad cell (cells in ``skip`` were
+    already reported as not being numbers)."""
     problems: list[str] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str]] = set(skip or ())
     # A cell that is not a number makes pandera run the range checks on the uncoerced text
     # column, which fail as a whole (no row); the cell itself is already reported.
     located = {str(c) for c, i in zip(failures["column"], failures["index"], strict=True)
@@ -282,14 +290,44 @@ def read_table(folder: Path, spec: TableSpec) -> pd.DataFrame:
     for col in spec.columns:
         if col.kind == "bool" and col.name in lowered.columns:
             lowered[col.name] = lowered[col.name].str.lower()
+    lowered, type_problems, bad_cells = _numbers(lowered, spec)
     try:
         validated = _schema(spec, set(frame.columns)).validate(lowered, lazy=True)
+        problems = []
     except pa.errors.SchemaErrors as exc:
-        raise InputError(_explain(spec, exc.failure_cases)) from None
-    problems = _integer_problems(validated, spec) + _key_problems(validated, spec)
+        validated = None
+        problems = _explain(spec, exc.failure_cases, skip=bad_cells)
+    problems += _integer_problems(lowered, spec)
+    problems = sorted(type_problems + problems, key=_problem_order)
+    if problems:
+        raise InputError(problems)
+    problems = _key_problems(validated, spec)
     if problems:
         raise InputError(problems)
     return _typed(validated, spec)
+
+
+def _numbers(
+    frame: pd.DataFrame, spec: TableSpec
+) -> tuple[pd.DataFrame, list[str], set[tuple[str, str]]]:
+    """Convert number columns, reporting every cell that is not a number, so the range checks
+    still run on the rest of the column; returns the (column, row) cells already reported."""
+    out = frame.copy()
+    problems = []
+    cells: set[tuple[str, str]] = set()
+    for col in spec.columns:
+        if col.kind not in _DTYPES or col.name not in out.columns:
+            continue
+        raw = out[col.name]
+        values = pd.to_numeric(raw, errors="coerce")
+        bad = raw.notna() & values.isna()
+        problems += [
+            f"{spec.filename}: row {_row(i)}, column '{col.name}' = {raw[i]!r}: must be a number"
+            for i in raw.index[bad]
+        ]
+        cells |= {(col.name, _row(i)) for i in raw.index[bad]}
+        out[col.name] = values.astype("float64")
+    return out, problems, cells
 
 
 def _reference_problems(tables: dict[str, pd.DataFrame]) -> list[str]:
