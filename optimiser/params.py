@@ -376,8 +376,14 @@ def _routes(
     routes["satisfaction"] = routes["provider_id"].map(sat).astype(float)
     direct = routes["kind"] == "direct"
     routes.loc[direct, "satisfaction"] = costs["direct_payment_satisfaction"]
-    routes["preferred"] = routes["provider_id"].notna() & (
-        routes["provider_id"] == routes["preferred_provider"]
+    # A preference counts (and a strong one binds) only where that provider is affordable.
+    affordable = (scenario.policy.budget_rule != "individual") | (
+        routes["budget_price"] <= routes["budget_cap"] + 1e-9
+    )
+    routes["preferred"] = (
+        routes["provider_id"].notna()
+        & (routes["provider_id"] == routes["preferred_provider"])
+        & affordable
     )
     order = {k: i for i, k in enumerate(ROUTE_KINDS)}
     routes["kind_order"] = routes["kind"].map(order)

@@ -39,11 +39,12 @@ def max_framework_per_zone(m: pyo.ConcreteModel, g: str) -> pyo.Expression:
     return pyo.quicksum(m.admit[f] for f in members) <= m.max_framework_in_zone
 
 
-def provider_hours(m: pyo.ConcreteModel, k: str) -> pyo.Expression:
-    """H_k: block staff-hours plus package hours (contact and paid travel) the provider supplies."""
+def provider_hours_supplied(m: pyo.ConcreteModel, k: str) -> pyo.Expression:
+    """H_k: block staff-hours plus package hours (contact and paid travel) the provider supplies.
+    H_k is its own variable so the capacity and market-share rows stay short."""
     block = pyo.quicksum(m.block_hours[s, k] for s in m.ix.block_of_provider.get(k, []))
     paid = pyo.quicksum(m.paid_hours[j] * m.care[j] for j in m.ix.routes_of_provider.get(k, []))
-    return block + paid
+    return m.provider_hours[k] == block + paid
 
 
 def provider_capacity(m: pyo.ConcreteModel, k: str) -> pyo.Expression:
@@ -88,5 +89,6 @@ def add_framework(m: pyo.ConcreteModel, p: Params) -> None:
     m.SUPPLIERS = pyo.Set(initialize=used)
     cap = p.providers.set_index("provider_id")["weekly_capacity_hours"]
     m.capacity = pyo.Param(m.SUPPLIERS, initialize={k: float(cap[k]) for k in used})
-    m.provider_hours = pyo.Expression(m.SUPPLIERS, rule=provider_hours)
+    m.provider_hours = pyo.Var(m.SUPPLIERS, within=pyo.NonNegativeReals)
+    m.provider_hours_supplied = pyo.Constraint(m.SUPPLIERS, rule=provider_hours_supplied)
     m.provider_capacity = pyo.Constraint(m.SUPPLIERS, rule=provider_capacity)

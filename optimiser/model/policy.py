@@ -67,11 +67,24 @@ def block_care_only_for_holder(m: pyo.ConcreteModel, s: str, k: str) -> pyo.Expr
     return m.block_care_hours[s, k] <= m.scheme_package_hours[s] * m.award[s, k]
 
 
+def satisfaction_hours_by_scheme(m: pyo.ConcreteModel, s: str) -> pyo.Expression:
+    """v_s = satisfaction-weighted care hours at scheme s (kept per scheme so that the floor
+    below is one short row rather than one row over every route)."""
+    routed = pyo.quicksum(
+        m.route_quality_hours[j] * m.care[j] for j in m.quality_routes_of_scheme.get(s, [])
+    )
+    block = pyo.quicksum(
+        m.holder_satisfaction[k] * m.block_care_hours[s, k]
+        for k in m.ix.providers_at_scheme.get(s, [])
+    )
+    return m.satisfaction_hours[s] == routed + block
+
+
 def mean_satisfaction(m: pyo.ConcreteModel) -> pyo.Expression:
     """Hours-weighted mean satisfaction of planned care at least the floor."""
-    routed = pyo.quicksum(m.route_quality_hours[j] * m.care[j] for j in m.QUALITY_ROUTES)
-    block = pyo.quicksum(m.holder_satisfaction[k] * m.block_care_hours[s, k] for s, k in m.BLOCK)
-    return routed + block >= m.min_mean_satisfaction * m.total_package_hours
+    return pyo.quicksum(m.satisfaction_hours[s] for s in m.SCHEMES) >= (
+        m.min_mean_satisfaction * m.total_package_hours
+    )
 
 
 def total_commissioned_hours(m: pyo.ConcreteModel) -> pyo.Expression:
@@ -126,6 +139,7 @@ def _satisfaction(m: pyo.ConcreteModel, p: Params, target: float) -> None:
     m.total_package_hours = float(p.packages["hours"].sum())
     others = routes[routes["kind"] != "block"]
     m.QUALITY_ROUTES = pyo.Set(initialize=others["route"].tolist())
+    m.quality_routes_of_scheme = others.groupby("scheme_id")["route"].apply(list).to_dict()
     m.route_quality_hours = pyo.Param(m.QUALITY_ROUTES, initialize=dict(zip(
         others["route"], (others["hours"] * others["satisfaction"]).tolist(), strict=True)))
     blocks = routes[routes["kind"] == "block"]
@@ -139,6 +153,8 @@ def _satisfaction(m: pyo.ConcreteModel, p: Params, target: float) -> None:
     m.block_care_credited_to_holder = pyo.Constraint(
         m.ONSITE_SCHEMES, rule=block_care_credited_to_holder)
     m.block_care_only_for_holder = pyo.Constraint(m.BLOCK, rule=block_care_only_for_holder)
+    m.satisfaction_hours = pyo.Var(m.SCHEMES, within=pyo.NonNegativeReals)
+    m.satisfaction_hours_by_scheme = pyo.Constraint(m.SCHEMES, rule=satisfaction_hours_by_scheme)
     m.mean_satisfaction = pyo.Constraint(rule=mean_satisfaction)
 
 
