@@ -79,6 +79,7 @@ def _report(outcome) -> int:
         errors.print("[bold red]No plan can meet every rule of this model:[/]")
         for reason in outcome.reasons:
             errors.print(f"  - {escape(reason)}")
+        errors.print("Nothing was written; any earlier plan is untouched.")
         return EXIT_INFEASIBLE
     result = outcome.result
     if result is not None and not result.has_plan:

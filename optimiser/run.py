@@ -64,6 +64,10 @@ def solve_scenario(scenario: Scenario, out_root: Path | None = None, verify: boo
     clock.times["solve"] = result.solve_seconds
     clock.lap("compile_and_solve")
     if not result.has_plan:
+        if result.status == "infeasible":
+            from optimiser.diagnose import explain_infeasible
+
+            outcome.reasons = explain_infeasible(data, scenario)
         outcome.timings = clock.times
         return outcome
     outcome.plan = extract_plan(model, params, result)

@@ -246,3 +246,13 @@ def test_onsite_provider_paid_from_budget_has_no_travel(tmp_path):
     assert cost == pytest.approx(BASE + 25)
     spot = weekly_cost(tmp_path / "b", policy=NO_BLOCK_CARE, providers=providers)
     assert spot == pytest.approx(BASE + 31.25)
+
+
+def test_infeasible_model_names_the_rule_that_cannot_be_met(tmp_path):
+    # P1's capacity (100 h) cannot staff the scheme round the clock (168 h): no plan, and
+    # relaxing capacity alone would give one. Nothing is written.
+    data = write_dataset(tmp_path / "data", providers=[provider(weekly_capacity_hours=100)])
+    outcome = solve_file(write_model(tmp_path, data, shifts=DAY_NIGHT), tmp_path / "results")
+    assert outcome.result is not None and outcome.result.status == "infeasible"
+    assert any("providers' weekly capacity" in r for r in outcome.reasons), outcome.reasons
+    assert not (tmp_path / "results").exists()
