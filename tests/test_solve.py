@@ -193,7 +193,8 @@ def test_cli_solver_infeasibility_exits_2_and_keeps_old_results(tmp_path) -> Non
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit)
     text = " ".join(result.output.split())
-    assert "No plan written" in text and "infeasible" in text
+    assert "No plan can meet every rule" in text and "weekly capacity" in text
+    assert "Nothing was written" in text
     assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
 
 
