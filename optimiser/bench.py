@@ -478,11 +478,12 @@ def markdown_table(rows: Sequence[Row]) -> str:
     return "\n".join(lines + [_md_line(row) for row in rows])
 
 
-def _context(seed: int) -> str:
+def _context(rows: Sequence[Row], seed: int) -> str:
     """Where and on what the numbers were measured, so they can be compared later."""
-    commit, dirty = git_state()
+    commits = ", ".join(f"`{c}`" for c in dict.fromkeys(row.commit for row in rows))
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"Commit `{commit}`{' with uncommitted changes' if dirty else ''}; seed {seed}; "
+    return (f"Measured at commit {commits} (+dirty: uncommitted changes to optimiser/ or "
+            f"models/ when the run started); seed {seed}; "
             f"{platform.python_implementation()} {platform.python_version()} on "
             f"{platform.machine()}, {os.cpu_count()} CPUs, load average {load} at the end; "
             f"{time.strftime('%Y-%m-%d %H:%M')}.")
@@ -492,7 +493,7 @@ def write_markdown(rows: Sequence[Row], path: Path, seed: int) -> str:
     """results.md: the table plus what the columns mean."""
     table = markdown_table(rows)
     text = "\n".join([
-        "# Benchmark results", "", _context(seed), "", table, "",
+        "# Benchmark results", "", _context(rows, seed), "", table, "",
         "build s = load and validate the CSVs + derive parameters + build the Pyomo model; "
         "hand-off s = compile to matrix form + pass to HiGHS (for highs_mps: read the MPS "
         "file); total s includes Python imports; build share = (build + hand-off) / total. "
@@ -511,7 +512,8 @@ def git_state() -> tuple[str, bool]:
         return done.stdout.strip() if done.returncode == 0 else ""
 
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = bool(git("status", "--porcelain", "--", "optimiser", "models"))
+    dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", "optimiser",
+                     "models"))
     return commit, dirty
 
 
@@ -573,8 +575,11 @@ def bench_size(spec: SizeSpec, out: Path, seed: int, say: Callable[[str], None],
     say(f"[{spec.name}] {counts.get('schemes')} schemes, {counts.get('residents')} residents, "
         f"{counts.get('visits')} visits, {counts.get('providers')} providers; solver limit "
         f"{spec.time_limit:g} s, gap {_pct(spec.mip_rel_gap)}")
-    methods = (OPTIMISER, HIGHS_MPS) if floor else (OPTIMISER,)
-    return [_measure(spec, method, folder, counts, seed, say) for method in methods]
+    rows = [_measure(spec, OPTIMISER, folder, counts, seed, say)]
+    if floor:
+        rows.append(_measure(spec, HIGHS_MPS, folder, counts, seed, say))
+        rows[1].commit = rows[0].commit  # the floor solves the model written by that code
+    return rows
 
 
 def run_benchmark(sizes: Sequence[SizeSpec], out: Path, seed: int = DEFAULT_SEED,

@@ -135,20 +135,22 @@ def _strong(m: pyo.ConcreteModel, p: Params, stated: list[str]) -> list[str]:
 
 def _satisfaction(m: pyo.ConcreteModel, p: Params, target: float) -> None:
     routes = p.routes
-    m.min_mean_satisfaction = target
+    # Satisfaction as a share (0-1), not a percentage, keeps the row bounds well scaled.
+    m.min_mean_satisfaction = target / 100.0
     m.total_package_hours = float(p.packages["hours"].sum())
     others = routes[routes["kind"] != "block"]
     m.QUALITY_ROUTES = pyo.Set(initialize=others["route"].tolist())
     m.quality_routes_of_scheme = others.groupby("scheme_id")["route"].apply(list).to_dict()
     m.route_quality_hours = pyo.Param(m.QUALITY_ROUTES, initialize=dict(zip(
-        others["route"], (others["hours"] * others["satisfaction"]).tolist(), strict=True)))
+        others["route"], (others["hours"] * others["satisfaction"] / 100.0).tolist(),
+        strict=True)))
     blocks = routes[routes["kind"] == "block"]
     m.route_hours = dict(zip(blocks["route"], blocks["hours"], strict=True))
     m.block_routes_of_scheme = blocks.groupby("scheme_id")["route"].apply(list).to_dict()
     hours = p.packages.groupby("scheme_id")["hours"].sum()
     m.scheme_package_hours = pd.Series(hours).to_dict()
     sat = p.providers.set_index("provider_id")["satisfaction"]
-    m.holder_satisfaction = {k: float(sat[k]) for _, k in m.BLOCK}
+    m.holder_satisfaction = {k: float(sat[k]) / 100.0 for _, k in m.BLOCK}
     m.block_care_hours = pyo.Var(m.BLOCK, within=pyo.NonNegativeReals)
     m.block_care_credited_to_holder = pyo.Constraint(
         m.ONSITE_SCHEMES, rule=block_care_credited_to_holder)
