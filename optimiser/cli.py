@@ -1,7 +1,7 @@
-"""The command line: `optimiser solve | validate | verify | generate ...`.
+"""The command line: `optimiser solve | compare | validate | verify | generate ...`.
 
 Exit codes: 0 plan written; 1 input mistake; 2 no plan meets the rules (infeasible);
-3 no plan found within the time limit; 4 a written plan failed verification.
+3 no plan found within the time limit; 4 a written plan failed verification; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from rich.markup import escape
 from optimiser.data.load import InputError
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_VERIFY = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -66,12 +67,32 @@ def solve(model_file: Path, out_root: Path, overrides: tuple[str, ...], time_lim
         if value is not None:
             settings[f"solver.{key}"] = value
     try:
-        with console.status("Solving ..."):
-            outcome = solve_file(model_file, out_root, settings, charts=not no_charts)
+        with console.status(f"Solving {model_file} ...") as status:
+            outcome = solve_file(model_file, out_root, settings, charts=not no_charts,
+                                 progress=_progress_reporter(status))
     except InputError as exc:
         errors.print(f"[bold red]Input error[/]\n{escape(str(exc))}")
         sys.exit(EXIT_INPUT)
+    except KeyboardInterrupt:
+        errors.print("Interrupted: nothing was written; any earlier plan is untouched.")
+        sys.exit(EXIT_INTERRUPTED)
     sys.exit(_report(outcome))
+
+
+def _progress_reporter(status):
+    """Live line while HiGHS searches: time, best plan so far, how far from proven optimal."""
+
+    def report(seconds: float, best: float | None, bound: float | None) -> None:
+        text = f"Solving ... {seconds:,.0f} s"
+        if best is not None:
+            text += f", best plan so far GBP {best:,.0f} a week"
+            if bound is not None and best > 0:
+                text += f", within {100 * max(best - bound, 0) / best:.2f} % of optimal"
+        else:
+            text += ", no plan found yet"
+        status.update(text)
+
+    return report
 
 
 def _report(outcome) -> int:
@@ -82,6 +103,9 @@ def _report(outcome) -> int:
         errors.print("Nothing was written; any earlier plan is untouched.")
         return EXIT_INFEASIBLE
     result = outcome.result
+    if result is not None and result.status == "interrupted":
+        errors.print("Interrupted: nothing was written; any earlier plan is untouched.")
+        return EXIT_INTERRUPTED
     if result is not None and not result.has_plan:
         errors.print(f"[bold red]No plan written:[/] {result.describe()} "
                      f"(HiGHS: {result.solver_status}).")
@@ -95,6 +119,65 @@ def _report(outcome) -> int:
     if outcome.written_to is not None:
         console.print(f"Plan written to {outcome.written_to}/")
     return EXIT_OK
+
+
+@main.command()
+@click.argument("model_files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", "out_root", default="results", show_default=True,
+              type=click.Path(path_type=Path),
+              help="Folder that receives each model's plan and compare/ with the comparison.")
+@click.option("--time-limit", type=float, help="Seconds per model before its best plan is taken.")
+def compare(model_files: tuple[Path, ...], out_root: Path, time_limit: float | None) -> None:
+    """Solve several commissioning models and put them side by side.
+
+    MODEL_FILES default to every models/*.toml. Each plan is written to OUT/<model>/ as by
+    `optimiser solve`; OUT/compare/comparison.csv has one row per model (cost and its lines,
+    block hours, on-site share, framework, direct payments, night cover per flat, choice,
+    quality, providers per scheme) and OUT/compare/cost_lines.png charts the costs. A model
+    that cannot meet the rules is a row saying why. Exit code 0 when the comparison is
+    written, 1 if a model file has a mistake, 4 if a plan failed verification.
+    """
+    from optimiser.compare import default_models
+
+    files = list(model_files) or default_models()
+    if not files:
+        errors.print("[bold red]No model files given and none found in models/.[/]")
+        sys.exit(EXIT_INPUT)
+    overrides = {} if time_limit is None else {"solver.time_limit": time_limit}
+    sys.exit(_compare(files, out_root, overrides))
+
+
+def _compare(files: list[Path], out_root: Path, overrides: dict[str, object]) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from optimiser import compare as side_by_side
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("Comparing models", total=len(files))
+
+        def start(path: Path) -> None:
+            progress.update(task, description=f"Solving {escape(path.name)}")
+
+        def done(run) -> None:
+            progress.advance(task)
+            progress.console.print(f"  {escape(run.name)}: {escape(run.status)} "
+                                   f"({run.seconds:.0f} s)")
+
+        runs = side_by_side.compare_models(files, out_root, overrides, on_start=start, on_done=done)
+    table = side_by_side.comparison_table(runs)
+    folder = side_by_side.write_comparison(table, out_root)
+    console.print(side_by_side.terminal_table(table))
+    if table["annual_cost"].notna().any():
+        console.print(side_by_side.cost_lines_table(table))
+    for line in side_by_side.reasons_text(runs):
+        console.print(escape(line))
+    console.print(f"Comparison written to {folder}/")
+    statuses = {run.status for run in runs}
+    if side_by_side.FAILED_VERIFICATION in statuses:
+        return EXIT_VERIFY
+    return EXIT_INPUT if side_by_side.INPUT_ERROR in statuses else EXIT_OK
 
 
 @main.command()

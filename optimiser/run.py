@@ -13,7 +13,7 @@ from optimiser.model.build import build_model
 from optimiser.params import Params, StaticInfeasibility, derive
 from optimiser.report import run_record, summary_text, write_run
 from optimiser.results import Plan, extract_plan
-from optimiser.solve import SolveResult, solve
+from optimiser.solve import Progress, SolveResult, solve
 
 
 @dataclass
@@ -43,7 +43,8 @@ class _Clock:
 
 
 def solve_scenario(scenario: Scenario, out_root: Path | None = None, verify: bool = True,
-                   charts: bool = True, log_file: Path | None = None) -> Outcome:
+                   charts: bool = True, log_file: Path | None = None,
+                   progress: Progress | None = None) -> Outcome:
     """Solve one commissioning model; write its folder under out_root if a plan was found."""
     clock = _Clock()
     outcome = Outcome(scenario=scenario)
@@ -58,7 +59,7 @@ def solve_scenario(scenario: Scenario, out_root: Path | None = None, verify: boo
     clock.lap("derive")
     model = build_model(params)
     clock.lap("build")
-    result = solve(model, scenario.solver, log_file=log_file)
+    result = solve(model, scenario.solver, log_file=log_file, progress=progress)
     outcome.result = result
     clock.times["compile"] = result.compile_seconds
     clock.times["solve"] = result.solve_seconds

@@ -9,7 +9,10 @@ time-limited solve, and gives us HiGHS's own status, bound and gap to report hon
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +28,7 @@ FEASIBLE = "feasible"
 INFEASIBLE = "infeasible"
 NO_SOLUTION = "no_solution"
 UNBOUNDED = "unbounded"
+INTERRUPTED = "interrupted"
 ERROR = "error"
 
 STATUS_TEXT = {
@@ -33,6 +37,7 @@ STATUS_TEXT = {
     INFEASIBLE: "infeasible: no plan meets every rule",
     NO_SOLUTION: "no plan found within the time limit",
     UNBOUNDED: "unbounded (a modelling error)",
+    INTERRUPTED: "interrupted by the user",
     ERROR: "solver error",
 }
 
@@ -160,17 +165,67 @@ def _status(h: highspy.Highs) -> tuple[str, str]:
     return ERROR, text
 
 
+Progress = Callable[[float, float | None, float | None], None]
+PROGRESS_EVERY = 1.0  # seconds between progress reports
+
+
+class _Watch:
+    """Reports the search's progress and turns Ctrl-C into a clean HiGHS interrupt.
+
+    HiGHS runs in C++ and only returns to Python in its callbacks, so a Ctrl-C sets a flag
+    here and the next interrupt callback asks HiGHS to stop; the run then ends normally with
+    status 'interrupted' and nothing half-written.
+    """
+
+    def __init__(self, progress: Progress | None):
+        self.progress = progress
+        self.stop = False
+        self.last = 0.0
+
+    def on_interrupt_check(self, event) -> None:
+        if self.stop:
+            event.interrupt()
+        out = event.data_out
+        now = out.running_time
+        if self.progress is not None and now - self.last >= PROGRESS_EVERY:
+            self.last = now
+            primal = out.mip_primal_bound if math.isfinite(out.mip_primal_bound) else None
+            dual = out.mip_dual_bound if math.isfinite(out.mip_dual_bound) else None
+            self.progress(now, primal, dual)
+
+    def on_sigint(self, signum, frame) -> None:  # noqa: ARG002 - signal handler signature
+        self.stop = True
+
+
+def _run(h: highspy.Highs, watch: _Watch) -> None:
+    """h.run() with the watch attached (Ctrl-C handled only in the main thread)."""
+    h.cbMipInterrupt.subscribe(watch.on_interrupt_check)
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, watch.on_sigint) if main else None
+    try:
+        h.run()
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
+
+
 def run_highs(
-    compiled: Compiled, options: SolverOptions, log_file: Path | None = None
+    compiled: Compiled,
+    options: SolverOptions,
+    log_file: Path | None = None,
+    progress: Progress | None = None,
 ) -> tuple[SolveResult, np.ndarray | None]:
     """Solve the compiled model; never raises on infeasible or time-limited outcomes."""
     h = highspy.Highs()
     _options(h, options, log_file)
     h.passModel(compiled.lp)
+    watch = _Watch(progress)
     start = time.perf_counter()
-    h.run()
+    _run(h, watch)
     seconds = time.perf_counter() - start
     status, text = _status(h)
+    if watch.stop:
+        status = INTERRUPTED
     info = h.getInfo()
     result = SolveResult(status=status, solver_status=text, solve_seconds=seconds,
                          size=dict(compiled.size))
@@ -203,13 +258,16 @@ def load_values(compiled: Compiled, values: np.ndarray) -> None:
 
 
 def solve(
-    model: pyo.ConcreteModel, options: SolverOptions, log_file: Path | None = None
+    model: pyo.ConcreteModel,
+    options: SolverOptions,
+    log_file: Path | None = None,
+    progress: Progress | None = None,
 ) -> SolveResult:
     """Compile, solve and (if there is a plan) load the values back into the model."""
     start = time.perf_counter()
     compiled = compile_model(model)
     compile_seconds = time.perf_counter() - start
-    result, values = run_highs(compiled, options, log_file)
+    result, values = run_highs(compiled, options, log_file, progress)
     result.compile_seconds = compile_seconds
     if values is not None:
         for var in model.component_data_objects(pyo.Var, descend_into=True):

@@ -214,3 +214,44 @@ def test_gap_of_unbounded_bound_is_infinite() -> None:
     assert _gap(10.0, -math.inf) == math.inf
     assert _gap(10.0, 9.0) == pytest.approx(0.1)
     assert _gap(0.0, 0.0) == 0.0
+
+
+def test_progress_is_reported_while_searching() -> None:
+    seen: list[tuple[float, float | None, float | None]] = []
+    result = solve(hard_knapsack(), SolverOptions(time_limit=2.5, mip_rel_gap=0.0),
+                   progress=lambda t, best, bound: seen.append((t, best, bound)))
+    assert result.status in ("feasible", "no_solution")
+    assert seen, "no progress report in 2.5 s of search"
+    assert all(t >= 0 for t, _, _ in seen)
+    with_plan = [(best, bound) for _, best, bound in seen if best is not None and bound is not None]
+    assert all(bound <= best + 1e-6 for best, bound in with_plan)  # a minimisation's bounds
+
+
+def test_ctrl_c_interrupts_cleanly_and_keeps_earlier_results(tmp_path) -> None:
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    earlier = tmp_path / "results" / "optimised"
+    earlier.mkdir(parents=True)
+    (earlier / "summary.csv").write_text("metric,value\nstatus,earlier good plan\n")
+    model = tmp_path / "optimised.toml"
+    shutil.copy(root / "models" / "optimised.toml", model)
+    text = model.read_text().replace('dataset = "data/shireford"',
+                                     f'dataset = "{root / "data" / "shireford"}"')
+    model.write_text(text.replace("time_limit = 300", "time_limit = 120")
+                     .replace("mip_rel_gap = 0.005", "mip_rel_gap = 0.0"))
+    child = subprocess.Popen([sys.executable, "-m", "optimiser.cli", "solve", str(model), "--out",
+                              str(tmp_path / "results"), "--no-charts"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(8)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 130, out + err
+    assert "Interrupted: nothing was written" in err
+    assert "Traceback" not in out + err
+    assert (earlier / "summary.csv").read_text() == "metric,value\nstatus,earlier good plan\n"
