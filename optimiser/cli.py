@@ -181,6 +181,43 @@ def _compare(files: list[Path], out_root: Path, overrides: dict[str, object]) ->
 
 
 @main.command()
+@click.argument("model_file", type=click.Path(path_type=Path))
+@click.option("--out", "out_root", default="results", show_default=True,
+              type=click.Path(path_type=Path), help="marginal_costs.csv goes in <out>/<model>/.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Change one setting of the model file first.")
+@click.option("--time-limit", type=float, help="Seconds per solve.")
+def marginal(model_file: Path, out_root: Path, overrides: tuple[str, ...],
+             time_limit: float | None) -> None:
+    """What each rule costs: one more night member of staff per scheme, a higher CQC floor,
+    one more preference honoured, one more framework provider per zone, GBP 1/h on each rate."""
+    from optimiser.config import load_scenario
+    from optimiser.marginal import marginal_costs, write_table
+
+    settings = dict(_parse_override(o) for o in overrides)
+    if time_limit is not None:
+        settings["solver.time_limit"] = time_limit
+    try:
+        scenario = load_scenario(model_file, settings)
+        with console.status("Solving the base plan ...") as status:
+            table, summary = marginal_costs(
+                scenario, progress=lambda text: status.update(f"Re-solving: {text} ..."))
+    except InputError as exc:
+        errors.print(f"[bold red]Input error[/]\n{escape(str(exc))}")
+        sys.exit(EXIT_INPUT)
+    except ValueError as exc:
+        errors.print(f"[bold red]No marginal costs:[/] {escape(str(exc))}")
+        sys.exit(EXIT_INFEASIBLE)
+    except KeyboardInterrupt:
+        errors.print("Interrupted: nothing was written.")
+        sys.exit(EXIT_INTERRUPTED)
+    path = out_root / scenario.name / "marginal_costs.csv"
+    write_table(table, path)
+    console.print(escape("\n".join(summary)))
+    console.print(f"Written to {path}")
+
+
+@main.command()
 @click.argument("dataset", type=click.Path(path_type=Path))
 def validate(dataset: Path) -> None:
     """Check a dataset folder (schemes, residents, visits, providers, costs) without solving."""
