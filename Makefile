@@ -28,5 +28,10 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check optimiser tests
 
+MODELS ?=
+
+compare: $(STAMP)
+	$(BIN)/optimiser compare $(MODELS)
+
 clean:
 	rm -rf $(VENV) results bench/out

@@ -320,6 +320,15 @@ def _holders(blocks: pd.DataFrame) -> dict[str, str]:
     return dict(zip(first["scheme_id"], first["provider_id"], strict=True))
 
 
+def _rates_under_policy(providers: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """A single hourly rate (seed 004, Bracknell Forest) replaces every provider's own hourly
+    rates, so prices are recomputed at the rate the model file says the council pays."""
+    if policy.single_framework_rate is None:
+        return providers
+    rate = float(policy.single_framework_rate)
+    return providers.assign(**{f"framework_rate_{b}": rate for b in BANDS})
+
+
 def build_context(folder: Path, data: Dataset, scenario: Scenario) -> Context:
     """Read the plan and recompute from the inputs every figure the rules need."""
     policy = scenario.policy
@@ -329,7 +338,7 @@ def build_context(folder: Path, data: Dataset, scenario: Scenario) -> Context:
     record = read_run_record(folder)
     visits = _visit_table(data, week, bands)
     packages = _packages(data, visits, scenario)
-    providers = data.providers.set_index("provider_id")
+    providers = _rates_under_policy(data.providers.set_index("provider_id"), policy)
     alloc = tables["allocations"].copy()
     alloc = alloc.join(route_prices(alloc, packages, providers, data.costs))
     blocks = tables["block_contracts"]

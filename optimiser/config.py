@@ -86,6 +86,14 @@ class Policy(_Strict):
     max_provider_share: float = Field(
         1.0, gt=0, le=1, description="No provider above this share of all commissioned hours."
     )
+    single_framework_rate: float | None = Field(
+        None,
+        gt=0,
+        le=500,
+        description="One hourly rate (GBP) paid to every provider for care bought by the hour "
+        "(framework and on-site paid from budgets), day, night and weekend alike; unset: each "
+        "provider's own rates.",
+    )
     night_start_hour: int = Field(22, ge=0, le=23, description="First hour of the night band.")
     night_end_hour: int = Field(7, ge=0, le=23, description="First hour after the night band.")
 

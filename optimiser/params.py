@@ -269,6 +269,10 @@ def _provider_table(data: Dataset, scenario: Scenario) -> pd.DataFrame:
     p = data.providers.copy()
     policy = scenario.policy
     p["passes_floor"] = p["cqc_rating"].map(lambda r: policy.passes(r, policy.cqc_floor))
+    if policy.single_framework_rate is not None:
+        # One rate for everyone (seed 004, Bracknell Forest): providers compete on quality only.
+        for band in BANDS:
+            p[f"framework_rate_{band}"] = float(policy.single_framework_rate)
     weeks = data.costs["weeks_per_year"]
     term = data.costs["framework_term_years"]
     p["framework_fixed_cost"] = (

@@ -210,7 +210,9 @@ def cost_lines(plan_parts: dict[str, pd.DataFrame], p: Params) -> pd.DataFrame:
         "block_management": blocks["weekly_management_cost"].sum(),
         "onsite_spot": by_kind.get("spot", 0.0),
         "framework_care": by_kind.get("framework", 0.0),
-        "framework_fixed": plan_parts["framework"]["weekly_fixed_cost"].sum(),
+        # Unrounded per provider: the table shows pennies, the line must add up to the rates.
+        "framework_fixed": p.framework.set_index("provider_id")["framework_fixed_cost"]
+        .reindex(plan_parts["framework"]["provider_id"]).sum(),
         "direct_payments": by_kind.get("direct", 0.0),
         "coordination": len(active) * p.costs["coordination_per_provider_scheme_per_week"],
     }

@@ -38,6 +38,14 @@ def block_provider_active(m: pyo.ConcreteModel, s: str, k: str) -> pyo.Expressio
     return m.in_scheme[s, k] >= m.award[s, k]
 
 
+def active_only_if_caring(m: pyo.ConcreteModel, s: str, k: str) -> pyo.Expression:
+    """A provider counts as active in a scheme only if it holds the block there or delivers
+    framework care there, so a plan stopped short of optimal never pays for idle pairs."""
+    held = m.award[s, k] if (s, k) in m.BLOCK else 0
+    caring = pyo.quicksum(m.care[j] for j in m.framework_routes_of_pair.get((s, k), []))
+    return m.in_scheme[s, k] <= held + caring
+
+
 def individual_budget(m: pyo.ConcreteModel, r: str) -> pyo.Expression:
     """What the package draws on the budget is within the budget plus the allowed top-up."""
     return (
@@ -103,6 +111,9 @@ def add_allocation(m: pyo.ConcreteModel, p: Params) -> None:
         m.FRAMEWORK_ROUTES, rule=provider_active_if_caring
     )
     m.block_provider_active = pyo.Constraint(m.BLOCK, rule=block_provider_active)
+    m.framework_routes_of_pair = framework.groupby(["scheme_id", "provider_id"])["route"].apply(
+        list).to_dict()
+    m.active_only_if_caring = pyo.Constraint(m.ACTIVE, rule=active_only_if_caring)
     if policy.budget_rule == "individual" and policy.allow_splits:
         m.individual_budget = pyo.Constraint(m.PACKAGES, rule=individual_budget)
     if policy.budget_rule == "pooled":
