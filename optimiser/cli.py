@@ -135,7 +135,8 @@ def compare(model_files: tuple[Path, ...], out_root: Path, time_limit: float | N
     block hours, on-site share, framework, direct payments, night cover per flat, choice,
     quality, providers per scheme) and OUT/compare/cost_lines.png charts the costs. A model
     that cannot meet the rules is a row saying why. Exit code 0 when the comparison is
-    written, 1 if a model file has a mistake, 4 if a plan failed verification.
+    written, 1 if a model file has a mistake, 4 if a plan failed verification, 130 if
+    interrupted (Ctrl-C: plans already written stay, no comparison is written).
     """
     from optimiser.compare import default_models
 
@@ -148,24 +149,15 @@ def compare(model_files: tuple[Path, ...], out_root: Path, time_limit: float | N
 
 
 def _compare(files: list[Path], out_root: Path, overrides: dict[str, object]) -> int:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from optimiser import compare as side_by_side
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("Comparing models", total=len(files))
-
-        def start(path: Path) -> None:
-            progress.update(task, description=f"Solving {escape(path.name)}")
-
-        def done(run) -> None:
-            progress.advance(task)
-            progress.console.print(f"  {escape(run.name)}: {escape(run.status)} "
-                                   f"({run.seconds:.0f} s)")
-
-        runs = side_by_side.compare_models(files, out_root, overrides, on_start=start, on_done=done)
+    try:
+        runs = _solve_models(files, out_root, overrides)
+    except KeyboardInterrupt:
+        runs = None
+    if runs is None or any(run.interrupted for run in runs):
+        errors.print("Interrupted: no comparison written; any earlier comparison is untouched.")
+        return EXIT_INTERRUPTED
     table = side_by_side.comparison_table(runs)
     folder = side_by_side.write_comparison(table, out_root)
     console.print(side_by_side.terminal_table(table))
@@ -178,6 +170,39 @@ def _compare(files: list[Path], out_root: Path, overrides: dict[str, object]) ->
     if side_by_side.FAILED_VERIFICATION in statuses:
         return EXIT_VERIFY
     return EXIT_INPUT if side_by_side.INPUT_ERROR in statuses else EXIT_OK
+
+
+def _solve_models(files: list[Path], out_root: Path, overrides: dict[str, object]) -> list:
+    """Solve each model under a progress bar: one line per finished model, and the live
+    search of the current one (best plan so far, distance from optimal) on the bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from optimiser.compare import compare_models
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("Comparing models", total=len(files))
+        current = {"name": ""}
+
+        def start(path: Path) -> None:
+            current["name"] = escape(path.name)
+            bar.update(task, description=f"Solving {current['name']}")
+
+        def searching(seconds: float, best: float | None, bound: float | None) -> None:
+            text = f"Solving {current['name']}: {seconds:,.0f} s"
+            if best is not None:
+                text += f", best GBP {best:,.0f} a week"
+                if bound is not None and best > 0:
+                    text += f", within {100 * max(best - bound, 0) / best:.2f} %"
+            bar.update(task, description=text)
+
+        def done(run) -> None:
+            bar.advance(task)
+            bar.console.print(f"  {escape(run.name)}: {escape(run.status)} ({run.seconds:.0f} s)")
+
+        return compare_models(files, out_root, overrides, on_start=start, on_done=done,
+                              progress=searching)
 
 
 @main.command()
