@@ -28,7 +28,12 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check optimiser tests
 
-MODELS ?=
+MODELS  ?=
+SWEEP   ?= sweeps/night-rates.toml
+WORKERS ?= 2
+
+sweep: $(STAMP)
+	$(BIN)/optimiser sweep --file $(SWEEP) --workers $(WORKERS)
 
 compare: $(STAMP)
 	$(BIN)/optimiser compare $(MODELS)

@@ -296,5 +296,97 @@ def generate(out_dir: Path, n_schemes: int, n_providers: int | None, seed: int) 
     console.print(f"Wrote {out_dir}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
+@main.command()
+@click.argument("model_file", required=False, type=click.Path(path_type=Path))
+@click.option("--file", "sweep_file", type=click.Path(path_type=Path),
+              help="A sweep file (sweeps/*.toml) instead of MODEL_FILE and --vary.")
+@click.option("--vary", "varies", multiple=True, metavar="PARAM=VALUES",
+              help="A setting to move: a model-file key (policy.cqc_floor=[good,outstanding],"
+              " policy.min_framework_per_zone=2..6) or a scaling (rates.night*=1.0:1.3:0.05,"
+              " rates.day*, rates.weekend*, rates.all*, demand*, budgets*, capacity*).")
+@click.option("--factorial", is_flag=True,
+              help="Every combination of the values (default: one setting at a time).")
+@click.option("--random", "random_draws", type=int, default=0,
+              help="Add N scenarios with each resident's visit minutes drawn around the "
+              "assessed minutes.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the draws.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Change a model-file setting in every scenario.")
+@click.option("--time-limit", type=float, help="Seconds per scenario.")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Scenarios solved at once, each in its own process.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Send scenarios to a running Dask cluster, e.g. tcp://10.0.0.5:8786.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="Output folder (default results/sweep-<model>).")
+def sweep(model_file: Path | None, sweep_file: Path | None, varies: tuple[str, ...],
+          factorial: bool, random_draws: int, seed: int, overrides: tuple[str, ...],
+          time_limit: float | None, workers: int, scheduler: str | None,
+          out_dir: Path | None) -> None:
+    """Solve one model under many what-ifs and say how robust the plan is.
+
+    Writes OUT/sweep.csv (one row per scenario: the values moved, status, cost and its lines,
+    headline figures, block holder and hours per scheme), a chart per setting, a tornado
+    chart of cost sensitivity and summary.txt. Finished scenarios are kept: run the same
+    command again after an interruption and only the rest are solved. Exit code 0 when the
+    sweep is written, 1 if the sweep or model file has a mistake, 130 if interrupted.
+    """
+    from dataclasses import replace
+
+    from optimiser import sweep as sweeps
+
+    try:
+        if sweep_file is not None:
+            spec = sweeps.load_sweep_file(sweep_file)
+        elif model_file is not None:
+            spec = sweeps.SweepSpec(model_file=model_file,
+                                    varies=tuple(sweeps.parse_vary(v) for v in varies),
+                                    mode=sweeps.FACTORIAL if factorial else sweeps.ONE_AT_A_TIME,
+                                    random=random_draws, seed=seed)
+        else:
+            raise InputError(["give a MODEL_FILE with --vary, or --file SWEEP_FILE"], "The sweep")
+        fixed = dict(_parse_override(o) for o in overrides)
+        if time_limit is not None:
+            fixed["solver.time_limit"] = time_limit
+        spec = replace(spec, fixed={**spec.fixed, **fixed})
+        outcome = _run_sweep(sweeps, spec, out_dir, workers, scheduler)
+    except InputError as exc:
+        errors.print(f"[bold red]{escape(str(exc))}[/]")
+        sys.exit(EXIT_INPUT)
+    except KeyboardInterrupt:
+        errors.print("Interrupted: finished scenarios are kept; run again to resume.")
+        sys.exit(EXIT_INTERRUPTED)
+    console.print(escape((outcome.folder / sweeps.SUMMARY_NAME).read_text(encoding="utf-8")))
+    console.print(f"Sweep written to {outcome.folder}/ ({len(outcome.solved)} solved, "
+                  f"{len(outcome.skipped)} already done)")
+    sys.exit(EXIT_OK)
+
+
+def _run_sweep(sweeps, spec, out_dir: Path | None, workers: int, scheduler: str | None):
+    """Run the sweep under a progress bar with the time left."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(f"Sweeping {escape(spec.name)}", total=None)
+
+        def done(row: dict, finished: int, total: int) -> None:
+            bar.update(task, completed=finished, total=total)
+            if row:
+                bar.console.print(f"  {row['scenario_id']}: {escape(str(row['status']))}"
+                                  f" ({row['seconds']:.0f} s)")
+
+        return sweeps.run_sweep(spec, out_dir, workers=workers, scheduler=scheduler,
+                                on_done=done)
+
+
 if __name__ == "__main__":
     main()

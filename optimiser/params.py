@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from optimiser.config import Scenario
+from optimiser.config import CQC_POINTS, Scenario
 from optimiser.data.load import Dataset
 from optimiser.data.schema import DAYS
 from optimiser.queueing import reserve_staff
@@ -355,10 +355,14 @@ def _routes(
                 }
             )
         )
+    frames = [f for f in frames if len(f)]
     routes = (
-        pd.concat([f for f in frames if len(f)], ignore_index=True)
+        pd.concat(frames, ignore_index=True)
         if frames
-        else pd.DataFrame(columns=["resident_id", "provider_id", "kind", "price", "paid_hours"])
+        else pd.DataFrame(
+            {"resident_id": pd.Series(dtype=object), "provider_id": pd.Series(dtype=object),
+             "kind": pd.Series(dtype=object), "price": pd.Series(dtype=float),
+             "paid_hours": pd.Series(dtype=float)})
     )
     routes = routes.merge(
         packages[
@@ -425,6 +429,11 @@ def _zones(data: Dataset, providers: pd.DataFrame) -> pd.DataFrame:
     return zones.merge(serves, on="zone", how="left")
 
 
+def _stricter(a: str, b: str) -> str:
+    """The higher of two CQC floors."""
+    return a if CQC_POINTS[a] >= CQC_POINTS[b] else b
+
+
 def _static_checks(params: Params) -> list[str]:
     """Rules that cannot be met whatever the plan, explained in the commissioner's words."""
     reasons: list[str] = []
@@ -436,7 +445,8 @@ def _static_checks(params: Params) -> list[str]:
             reasons.append(
                 f"Scheme {schemes.at[sid, 'name']} ({sid}) needs 24-hour cover but no provider "
                 f"serving zone {schemes.at[sid, 'zone']} can run an on-site team and is rated "
-                f"{policy.onsite_cqc_floor.replace('_', ' ')} or better."
+                f"{_stricter(policy.onsite_cqc_floor, policy.cqc_floor).replace('_', ' ')} "
+                "or better."
             )
     routed = set(params.routes["resident_id"])
     for row in params.packages[~params.packages["resident_id"].isin(routed)].itertuples():
