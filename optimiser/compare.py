@@ -27,6 +27,7 @@ from optimiser.config import Scenario, load_scenario
 from optimiser.data.load import InputError
 from optimiser.model.objective import COST_LINES
 from optimiser.report import write_csv
+from optimiser.results import HEADLINE_FIGURES
 from optimiser.run import Outcome, solve_scenario
 from optimiser.solve import INTERRUPTED, Progress
 
@@ -39,18 +40,7 @@ CSV_NAME = "comparison.csv"
 CHART_NAME = "cost_lines.png"
 
 # Plan-summary figures copied into the comparison, in column order.
-HEADLINES: tuple[str, ...] = (
-    "schemes_with_block",
-    "block_staff_hours_per_week",
-    "onsite_share_of_planned_care",
-    "framework_providers",
-    "direct_payments",
-    "night_cover_cost_per_flat_per_week",
-    "preferences_stated",
-    "preferences_honoured",
-    "mean_satisfaction",
-    "providers_per_scheme",
-)
+HEADLINES = HEADLINE_FIGURES
 COST_COLUMNS: tuple[str, ...] = tuple(f"annual_{line}" for line in COST_LINES)
 COLUMNS: tuple[str, ...] = (
     "model", "description", "dataset", "status", "reason", "gap", "annual_cost",

@@ -21,6 +21,20 @@ from optimiser.solve import SolveResult
 
 SHARE_EPS = 1e-6
 
+# The headline figures (summary.csv metrics) that comparisons and sweeps report, in order.
+HEADLINE_FIGURES: tuple[str, ...] = (
+    "schemes_with_block",
+    "block_staff_hours_per_week",
+    "onsite_share_of_planned_care",
+    "framework_providers",
+    "direct_payments",
+    "night_cover_cost_per_flat_per_week",
+    "preferences_stated",
+    "preferences_honoured",
+    "mean_satisfaction",
+    "providers_per_scheme",
+)
+
 
 @dataclass
 class Plan:

@@ -41,7 +41,7 @@ from optimiser.model.build import build_model
 from optimiser.model.objective import COST_LINES
 from optimiser.params import StaticInfeasibility, derive
 from optimiser.report import write_csv
-from optimiser.results import extract_plan
+from optimiser.results import HEADLINE_FIGURES, extract_plan
 from optimiser.solve import INTERRUPTED, STATUS_TEXT, solve
 
 SUBJECT = "The sweep"
@@ -71,19 +71,7 @@ SCALINGS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 # Plan-summary figures copied into each row and charted against each varied parameter.
-HEADLINES: tuple[str, ...] = (
-    "schemes_with_block",
-    "block_staff_hours_per_week",
-    "onsite_share_of_planned_care",
-    "framework_providers",
-    "direct_payments",
-    "night_cover_cost_per_flat_per_week",
-    "preferences_stated",
-    "preferences_honoured",
-    "mean_satisfaction",
-    "providers_per_scheme",
-    "package_hours_per_week",
-)
+HEADLINES = (*HEADLINE_FIGURES, "package_hours_per_week")
 CHARTED: tuple[str, ...] = (
     "annual_cost", "block_staff_hours_per_week", "framework_providers",
     "night_cover_cost_per_flat_per_week", "preferences_honoured", "mean_satisfaction",
