@@ -18,9 +18,50 @@ from optimiser.config import Scenario, SolverOptions
 from optimiser.data.load import Dataset
 from optimiser.model.build import build_model
 from optimiser.params import StaticInfeasibility, derive
-from optimiser.solve import solve
+from optimiser.solve import compile_model, least_violation, solve
 
 FEASIBILITY_TIME_LIMIT = 60.0
+MAX_PLACES = 15
+
+# Constraint families allowed to give in the least-violation solve, and how to say it.
+SOFT_RULES: dict[str, str] = {
+    "minimum_cover": "{scheme}, {slot}: {amount:.1f} more staff on duty than the rota can give",
+    "care_and_reserve_cover": "{scheme}, {slot}: {amount:.1f} staff short of planned care plus "
+    "the emergency reserve",
+    "double_up_cover": "{scheme}, {slot}: {amount:.1f} carers short for a double-up visit",
+    "provider_capacity": "provider {key}: {amount:,.0f} hours a week more than its capacity",
+    "minimum_viable_volume": "{scheme}, provider {key2}: {amount:,.0f} staff-hours a week "
+    "below the provider's minimum viable block",
+    "strong_preference_honoured": "resident {key}: the strong preference cannot be honoured",
+    "preference_share": "{amount:.0f} fewer preferences honoured than the policy share",
+    "mean_satisfaction": "mean satisfaction {amount:.1f} care-hour-points short of the floor",
+    "market_share": "provider {key}: {amount:,.0f} hours a week above the market-share cap",
+    "min_framework_per_zone": "zone {key}: {amount:.0f} framework provider(s) short",
+    "max_framework_per_zone": "zone {key}: {amount:.0f} framework provider(s) too many",
+    "direct_payment_request_honoured": "resident {key}: the direct payment asked for cannot "
+    "be given",
+    "one_block_contract": "{scheme}: no provider can hold the block contract",
+    "every_package_delivered_once": "resident {key}: no eligible provider can deliver the "
+    "package",
+}
+# What one unit of violation costs: core rules (a scheme without cover, a package not
+# delivered) give only when nothing else can; operational limits (hours) give first.
+PENALTIES: dict[str, float] = {
+    "one_block_contract": 10_000.0,
+    "every_package_delivered_once": 10_000.0,
+    "minimum_cover": 100.0,
+    "care_and_reserve_cover": 100.0,
+    "double_up_cover": 100.0,
+    "strong_preference_honoured": 50.0,
+    "direct_payment_request_honoured": 50.0,
+    "preference_share": 50.0,
+    "min_framework_per_zone": 50.0,
+    "max_framework_per_zone": 50.0,
+    "provider_capacity": 1.0,
+    "minimum_viable_volume": 1.0,
+    "market_share": 1.0,
+    "mean_satisfaction": 1.0,
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,7 +144,50 @@ def _feasible(data: Dataset, scenario: Scenario) -> bool:
     return solve(build_model(params), options).has_plan
 
 
+def _where(data: Dataset, family: str, key: object, amount: float) -> str:
+    """One violated row in the commissioner's words."""
+    keys = key if isinstance(key, tuple) else (key,)
+    names = data.schemes.set_index("scheme_id")["name"]
+    scheme = f"{names.get(keys[0], keys[0])} ({keys[0]})" if keys and keys[0] in names else ""
+    slot = ""
+    if family in ("minimum_cover", "care_and_reserve_cover", "double_up_cover"):
+        day, hour = divmod(int(keys[1]), 24)
+        slot = f"{['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'][day % 7]} {hour:02d}:00"
+    if family == "mean_satisfaction":
+        amount *= 100  # the model holds satisfaction as a share
+    return SOFT_RULES[family].format(scheme=scheme, slot=slot, key=keys[0],
+                                     key2=keys[-1], amount=amount)
+
+
+def where_and_how_much(data: Dataset, scenario: Scenario) -> list[str]:
+    """Let every rule family give a little, find the plan that breaks them least, and say
+    where each rule gives and by how much."""
+    try:
+        params = derive(data, scenario)
+    except StaticInfeasibility as exc:
+        return exc.reasons
+    compiled = compile_model(build_model(params))
+    options = SolverOptions(time_limit=min(scenario.solver.time_limit, FEASIBILITY_TIME_LIMIT),
+                            mip_rel_gap=0.01, threads=scenario.solver.threads,
+                            seed=scenario.solver.seed)
+    found = least_violation(compiled, PENALTIES, options)
+    if not found:
+        return []
+    found.sort(key=lambda item: (-item[2], item[0], str(item[1])))
+    lines = [_where(data, family, key, amount) for family, key, amount in found[:MAX_PLACES]]
+    if len(found) > MAX_PLACES:
+        lines.append(f"... and {len(found) - MAX_PLACES} more place(s)")
+    return ["Where the rules give, in the plan that breaks them least: " + line
+            for line in lines]
+
+
 def explain_infeasible(data: Dataset, scenario: Scenario) -> list[str]:
+    """Which single rule family, relaxed, would let a plan exist; then where and by how much
+    the rules would have to give."""
+    return _which_rule(data, scenario) + where_and_how_much(data, scenario)
+
+
+def _which_rule(data: Dataset, scenario: Scenario) -> list[str]:
     """Sentences saying which single rule family, relaxed, would let a plan exist."""
     freeing = []
     for relaxation in RELAXATIONS:

@@ -76,6 +76,7 @@ class Compiled:
     offset: float
     size: dict[str, int]
     sense: float = 1.0  # -1 for a maximisation compiled as a minimisation
+    rows: list = field(default_factory=list)  # (constraint family, index) behind each row
 
 
 def _row_bounds(rhs: np.ndarray, senses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -127,7 +128,9 @@ def compile_model(model: pyo.ConcreteModel) -> Compiled:
         "constraints": int(a.shape[0]),
         "nonzeros": int(a.nnz),
     }
-    return Compiled(lp=lp, columns=list(repn.columns), offset=offset, size=size, sense=sense)
+    rows = [(con.parent_component().name, con.index()) for con, _ in repn.rows]
+    return Compiled(lp=lp, columns=list(repn.columns), offset=offset, size=size, sense=sense,
+                    rows=rows)
 
 
 def _options(h: highspy.Highs, options: SolverOptions, log_file: Path | None) -> None:
@@ -239,6 +242,28 @@ def run_highs(
         result.gap = _gap(result.objective, result.bound)
         result.nodes = int(info.mip_node_count) if is_mip else 0
     return result, values
+
+
+def least_violation(
+    compiled: Compiled, penalties: dict[str, float], options: SolverOptions
+) -> list[tuple[str, object, float]] | None:
+    """Let only the rows of the named constraint families give, each unit of violation costing
+    its family's penalty, and find the plan that violates them least: which rules give, where,
+    and by how much. None if even that finds no plan."""
+    h = highspy.Highs()
+    _options(h, options, None)
+    h.passModel(compiled.lp)
+    penalty = np.array([penalties.get(family, -1.0) for family, _ in compiled.rows])
+    if h.feasibilityRelaxation(-1.0, -1.0, 1.0, None, None, penalty) != highspy.HighsStatus.kOk:
+        return None
+    solution = h.getSolution()
+    if not solution.value_valid:
+        return None
+    activity = np.asarray(solution.row_value, dtype=float)
+    lower = np.asarray(compiled.lp.row_lower_, dtype=float)
+    upper = np.asarray(compiled.lp.row_upper_, dtype=float)
+    violation = np.maximum(lower - activity, activity - upper)
+    return [(*compiled.rows[i], float(violation[i])) for i in np.flatnonzero(violation > 1e-6)]
 
 
 def _gap(objective: float, bound: float) -> float:

@@ -255,4 +255,7 @@ def test_infeasible_model_names_the_rule_that_cannot_be_met(tmp_path):
     outcome = solve_file(write_model(tmp_path, data, shifts=DAY_NIGHT), tmp_path / "results")
     assert outcome.result is not None and outcome.result.status == "infeasible"
     assert any("providers' weekly capacity" in r for r in outcome.reasons), outcome.reasons
+    # Where and by how much: the block needs 168 staff-hours, P1 can give 100.
+    assert any("provider P1: 68 hours a week more than its capacity" in r
+               for r in outcome.reasons), outcome.reasons
     assert not (tmp_path / "results").exists()
