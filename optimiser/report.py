@@ -158,7 +158,8 @@ def summary_text(p: Params, plan: Plan, result: SolveResult) -> str:
     )
     out.append(
         f"Preferences honoured: {heads['preferences_honoured']:g} of "
-        f"{heads['preferences_stated']}; hours-weighted mean satisfaction "
+        f"{heads['preferences_stated']} stated ({heads['preferences_eligible']} could be met "
+        "under this model's rules); hours-weighted mean satisfaction "
         f"{heads['mean_satisfaction']:g}; on-site share of planned care "
         f"{100 * float(heads['onsite_share_of_planned_care']):.0f} %."
     )

@@ -275,11 +275,27 @@ def headline(plan_parts: dict[str, pd.DataFrame], p: Params) -> dict[str, float]
         "night_cover_cost_per_flat_per_week": round(float(night_cost / covered_flats), 2)
         if covered_flats else 0.0,
         "preferences_stated": n_pref,
+        "preferences_eligible": _eligible_preferences(p),
         "preferences_honoured": round(float(honoured), 3),
         "mean_satisfaction": round(float((hours * alloc["satisfaction"]).sum() / hours.sum()), 2)
         if hours.sum() else 0.0,
         "providers_per_scheme": round(float(per_scheme.mean()), 3) if len(per_scheme) else 0.0,
     }
+
+
+def _eligible_preferences(p: Params) -> int:
+    """Residents whose named provider could serve them (affordably) under this model, leaving
+    out those who take a direct payment: the preferences the choice rules speak of."""
+    routes = p.routes
+    eligible = set(routes.loc[routes["preferred"], "resident_id"])
+    candidates = set(p.block_pairs[["scheme_id", "provider_id"]].itertuples(index=False,
+                                                                            name=None))
+    has_block = set(routes.loc[routes["kind"] == "block", "resident_id"])
+    asked = p.packages[p.packages["preferred_provider"].notna()]
+    eligible |= {r for r, s, k in asked[["resident_id", "scheme_id", "preferred_provider"]]
+                 .itertuples(index=False, name=None) if r in has_block and (s, k) in candidates}
+    direct = routes[(routes["kind"] == "direct") & routes["wants_direct_payment"]]
+    return len(eligible - set(direct["resident_id"]))
 
 
 def extract_plan(m: pyo.ConcreteModel, p: Params, result: SolveResult) -> Plan:

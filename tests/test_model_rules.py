@@ -259,3 +259,20 @@ def test_infeasible_model_names_the_rule_that_cannot_be_met(tmp_path):
     assert any("provider P1: 68 hours a week more than its capacity" in r
                for r in outcome.reasons), outcome.reasons
     assert not (tmp_path / "results").exists()
+
+
+def test_preferences_that_cannot_be_met_are_not_counted_as_eligible(tmp_path):
+    # R1 names P3 (GBP 30 an hour) on a GBP 28 budget with no top-up: stated, not eligible.
+    # R2 names P2 (GBP 25): stated and eligible, and honoured as the cheapest anyway.
+    providers = [ONSITE_DEAR, offsite(provider_id="P2"),
+                 offsite(provider_id="P3", framework_rate_day=30)]
+    residents = [resident(weekly_budget=28, preferred_provider="P3", preference_strength="weak"),
+                 resident(resident_id="R2", preferred_provider="P2", preference_strength="weak")]
+    data = write_dataset(tmp_path / "data", providers=providers, residents=residents,
+                         visits=[visit(), visit(resident_id="R2")])
+    policy = {**NO_BLOCK_CARE, "budget_topup_share": 0.0}
+    outcome = solve_file(write_model(tmp_path, data, policy=policy, shifts=DAY_NIGHT), None)
+    heads = dict(zip(outcome.plan.summary["metric"], outcome.plan.summary["value"], strict=True))
+    assert heads["preferences_stated"] == 2
+    assert heads["preferences_eligible"] == 1
+    assert heads["preferences_honoured"] == 1
