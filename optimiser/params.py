@@ -118,18 +118,18 @@ def _cover(data: Dataset, slots: pd.DataFrame, scenario: Scenario) -> pd.DataFra
 
 
 def _patterns(scenario: Scenario, slots: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Shift patterns generated from the rules: every start hour x every length, every day."""
+    """Shift patterns from the rules (explicit shifts, or every start with every length),
+    repeated on every day of the week; a shift may run past midnight and into Monday."""
     width = scenario.slot_minutes
     n_slots = len(slots)
     rows, cells = [], []
     for day in range(7):
         for start, hours in scenario.shifts.shift_list():
-            if True:
-                pid = len(rows)
-                first = (day * 24 + start) * 60 // width
-                covered = (first + np.arange(hours * 60 // width)) % n_slots
-                rows.append({"pattern": pid, "day": day, "start_hour": start, "hours": hours})
-                cells.append(pd.DataFrame({"pattern": pid, "slot": covered}))
+            pid = len(rows)
+            first = (day * 24 + start) * 60 // width
+            covered = (first + np.arange(hours * 60 // width)) % n_slots
+            rows.append({"pattern": pid, "day": day, "start_hour": start, "hours": hours})
+            cells.append(pd.DataFrame({"pattern": pid, "slot": covered}))
     patterns = pd.DataFrame(rows)
     pattern_slots = pd.concat(cells, ignore_index=True)
     band_hours = pattern_slots.merge(slots[["slot", "band"]], on="slot").groupby(

@@ -247,7 +247,6 @@ def headline(plan_parts: dict[str, pd.DataFrame], p: Params) -> dict[str, float]
     alloc = plan_parts["allocations"]
     hours = alloc["package_hours"] * alloc["share"]
     onsite = alloc["route_kind"].isin(["block", "spot"])
-    stated = alloc.groupby("resident_id")["preference_honoured"].first()
     stated_pref = alloc[alloc["preferred_provider"].notna()].groupby("resident_id")
     honoured = stated_pref.apply(lambda g: (g["share"] * (g["preference_honoured"] == "yes"))
                                  .sum()).sum() if len(stated_pref) else 0.0
@@ -259,7 +258,6 @@ def headline(plan_parts: dict[str, pd.DataFrame], p: Params) -> dict[str, float]
         else 0.0
     covered_flats = flats.reindex(blocks["scheme_id"]).sum() if len(blocks) else 0
     per_scheme = alloc[alloc["provider_id"].notna()].groupby("scheme_id")["provider_id"].nunique()
-    del stated
     return {
         "schemes": len(p.data.schemes),
         "schemes_with_block": len(blocks),
