@@ -2,7 +2,7 @@
 
 Why: the optimiser has to be tested and benchmarked at county and metropolitan scale, but real
 resident data is personal and cannot be shipped. This module builds a plausible council from
-published UK figures (see ``/work/shared/facts/uk-figures.md`` and ``data/shireford/README.md``
+published UK figures (see ``data/shireford/README.md``
 for every number and its source) and writes the five input CSVs of
 :mod:`optimiser.data.schema`, in exactly its column order.
 
@@ -602,22 +602,22 @@ def _ensure_capacity(
 
 
 def _costs() -> list[dict[str, str]]:
-    """Council-wide costs, each with its unit and source (facts = shared/facts/uk-figures.md)."""
+    """Council-wide costs, each with its unit and source ."""
     uprate = NLW_2026 / NLW_2023
     dp_rate = round(19.55 * uprate, 2)
     rows = [
         (
             "direct_payment_hourly_rate",
             dp_rate,
-            f"Merton agency DP rate from 21 Aug 2023 GBP 19.55/h (merton.gov.uk; uk-figures 1.4) "
+            f"Merton agency DP rate from 21 Aug 2023 GBP 19.55/h (merton.gov.uk; facts 1.4) "
             f"uprated by NLW growth Apr 2023 to Apr 2026: 19.55 x {NLW_2026}/{NLW_2023} "
             f"= 19.55 x {uprate:.4f} = {dp_rate:.2f}",
         ),
         (
             "direct_payment_admin_per_year",
             1200.0,
-            "Assumption: no published cost found (uk-figures 2.7); DPs are labour-intensive to "
-            "administer (Oxfordshire SP paper, seeds/002). About 1 day a month of officer time.",
+            "Assumption: no published cost found (facts 2.7); DPs are labour-intensive to "
+            "administer (Oxfordshire SP paper, seed 002). About 1 day a month of officer time.",
         ),
         (
             "direct_payment_satisfaction",
@@ -628,7 +628,7 @@ def _costs() -> list[dict[str, str]]:
             "coordination_per_provider_scheme_per_week",
             45.0,
             "Assumption: about 1.5 h/week of handovers and reviews at a GBP 30/h officer cost; "
-            "fragmentation raises coordination cost (APSE, seeds/001).",
+            "fragmentation raises coordination cost (APSE, seed 001).",
         ),
         (
             "block_contract_management_per_year",
@@ -639,8 +639,8 @@ def _costs() -> list[dict[str, str]]:
             "framework_term_years",
             4.0,
             "84.7 % of domiciliary care contracts run between 2 and 5 years (LGiU/Mears, "
-            "Outcomes Matter, chart 7, seeds/004); Waltham Forest framework 4 years from Oct "
-            "2022 (uk-figures 3.3).",
+            "Outcomes Matter, chart 7, seed 004); Waltham Forest framework 4 years from Oct "
+            "2022 (facts 3.3).",
         ),
         ("weeks_per_year", 52.143, "365 / 7 = 52.143 (COST_NAMES default)."),
         (
