@@ -10,8 +10,6 @@ work here" is one of the answers a comparison exists to give.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Iterable
@@ -26,7 +24,7 @@ from rich.table import Table
 from optimiser.config import Scenario, load_scenario
 from optimiser.data.load import InputError
 from optimiser.model.objective import COST_LINES
-from optimiser.report import write_csv
+from optimiser.report import atomic_write, write_csv
 from optimiser.results import HEADLINE_FIGURES
 from optimiser.run import Outcome, solve_scenario
 from optimiser.solve import INTERRUPTED, Progress
@@ -215,22 +213,11 @@ def write_comparison(table: pd.DataFrame, out_root: Path = Path("results")) -> P
     """Write comparison.csv and the cost-line chart to <out>/compare/, each file atomically."""
     folder = Path(out_root) / COMPARE_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    _atomic(folder / CSV_NAME, lambda path: write_csv(table, path))
-    _atomic(folder / CHART_NAME, lambda path: cost_chart(table, path))
+    atomic_write(folder / CSV_NAME, lambda path: write_csv(table, path))
+    atomic_write(folder / CHART_NAME, lambda path: cost_chart(table, path))
     return folder
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write to a temporary file beside the target and rename it into place, so a reader
-    never sees half a file and an interrupted run leaves the previous comparison intact."""
-    handle, temp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(temp))
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
 
 
 def cost_chart(table: pd.DataFrame, path: Path) -> None:

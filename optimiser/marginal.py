@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,7 +24,7 @@ from optimiser.config import CQC_POINTS, Scenario
 from optimiser.data.load import Dataset, load_dataset
 from optimiser.model.build import build_model
 from optimiser.params import BANDS, Params, StaticInfeasibility, derive
-from optimiser.report import write_csv
+from optimiser.report import atomic_write, write_csv
 from optimiser.results import Plan, extract_plan
 from optimiser.solve import solve
 
@@ -169,13 +167,5 @@ def summarise(table: pd.DataFrame, base_annual: float) -> list[str]:
 
 
 def write_table(table: pd.DataFrame, path: Path) -> None:
-    """Write atomically (temporary file, then rename) so a half-written table never exists."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    try:
-        write_csv(table, Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Write atomically so a half-written table never exists."""
+    atomic_write(path, lambda temp: write_csv(table, temp))

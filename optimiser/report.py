@@ -41,6 +41,20 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     excel_safe(frame).to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
 
 
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write to a temporary file beside the target and rename it into place, so a reader
+    never sees half a file and an interrupted run leaves the previous file intact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(handle)
+    try:
+        write(Path(temp))
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
+
+
 def versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in PACKAGES:

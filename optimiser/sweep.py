@@ -19,9 +19,7 @@ import hashlib
 import itertools
 import json
 import math
-import os
 import re
-import tempfile
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
@@ -40,7 +38,7 @@ from optimiser.data.load import Dataset, InputError, checksum, load_dataset
 from optimiser.model.build import build_model
 from optimiser.model.objective import COST_LINES
 from optimiser.params import StaticInfeasibility, derive
-from optimiser.report import write_csv
+from optimiser.report import atomic_write, write_csv
 from optimiser.results import HEADLINE_FIGURES, extract_plan
 from optimiser.solve import INTERRUPTED, STATUS_TEXT, solve
 
@@ -467,17 +465,6 @@ def run_scenario(task: Task) -> dict[str, object]:
 # The table on disk: atomic after every scenario, resumable
 
 
-def _atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write beside the target and rename into place: a reader or a crash never sees half a
-    file, and the previous table stays until the new one is complete."""
-    handle, temp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(temp))
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
 
 
 def results_table(rows: Iterable[dict], params: Iterable[str] = ()) -> pd.DataFrame:
@@ -598,11 +585,11 @@ def run_sweep(spec: SweepSpec, out: Path | None = None, workers: int = 1,
         rows[str(row["scenario_id"])] = row
         solved.append(str(row["scenario_id"]))
         table = results_table(rows.values(), names)
-        _atomic(path, lambda p, t=table: write_csv(t, p))
+        atomic_write(path, lambda p, t=table: write_csv(t, p))
         if on_done is not None:
             on_done(row, len(rows), len(tasks))
     table = results_table(rows.values(), names)
-    _atomic(path, lambda p: write_csv(table, p))
+    atomic_write(path, lambda p: write_csv(table, p))
     write_outputs(table, spec, folder, charts=charts)
     return SweepOutcome(table=table, solved=solved, skipped=skipped, folder=folder)
 
@@ -612,11 +599,11 @@ def write_outputs(table: pd.DataFrame, spec: SweepSpec, folder: Path, charts: bo
     summary text."""
     if len(table) > PARQUET_FROM_ROWS:
         with contextlib.suppress(ImportError):  # Parquet is optional: CSV is the record
-            _atomic(folder / PARQUET_NAME, lambda p: table.to_parquet(p, index=False))
+            atomic_write(folder / PARQUET_NAME, lambda p: table.to_parquet(p, index=False))
     if charts:
         sweep_charts(table, spec, folder)
     text = summary_text(table, spec)
-    _atomic(folder / SUMMARY_NAME, lambda p: p.write_text(text, encoding="utf-8"))
+    atomic_write(folder / SUMMARY_NAME, lambda p: p.write_text(text, encoding="utf-8"))
     return text
 
 
