@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optimiser.config import Policy, Scenario, load_scenario
+from optimiser.config import CQC_POINTS, Policy, Scenario, load_scenario
 from optimiser.data.load import Dataset, InputError, load_dataset
 from optimiser.data.schema import DAYS
 from optimiser.queueing import reserve_staff
@@ -186,7 +186,9 @@ def _packages(data: Dataset, visits: pd.DataFrame, scenario: Scenario) -> pd.Dat
     out[calls.columns] = out[calls.columns].fillna(0)
     out["hours"] = out[list(hours.columns)].sum(axis=1)
     out["zone"] = out["scheme_id"].map(data.schemes.set_index("scheme_id")["zone"])
-    out["cap"] = out["weekly_budget"] * (1 + scenario.policy.budget_topup_share)
+    policy = scenario.policy
+    out["cap"] = (out["weekly_budget"] * (1 - policy.cash_allocation_share)
+                  * (1 + policy.budget_topup_share))
     return out
 
 
@@ -261,14 +263,15 @@ def _serves(providers: pd.DataFrame) -> set[tuple[str, str]]:
 
 
 def route_prices(routes: pd.DataFrame, packages: pd.DataFrame, providers: pd.DataFrame,
-                 costs: dict[str, float]) -> pd.DataFrame:
+                 costs: dict[str, float], policy: Policy) -> pd.DataFrame:
     """Weekly price to the council, budget draw and paid hours of (resident, kind, provider).
 
     framework: carers x (minutes + travel) / 60 x the provider's rate for the visit's band;
     spot: carers x minutes / 60 x the on-site provider's rate (no travel); direct: package
     staff-hours x the direct-payment rate plus its weekly administration; block: nothing (the
     block contract pays). The budget draw is the price, less the administration of a direct
-    payment (the council's own cost), and nothing under the block."""
+    payment (the council's own cost), and nothing under the block. Where the model pays on
+    outcomes, framework and spot prices and paid hours are the expected ones (_on_outcomes)."""
     out = pd.DataFrame(index=routes.index)
     pkg = packages.reindex(routes["resident_id"])
     prov = providers.reindex(routes["provider_id"])
@@ -290,6 +293,29 @@ def route_prices(routes: pd.DataFrame, packages: pd.DataFrame, providers: pd.Dat
     out["paid_hours"] = np.select([kind == "framework", kind == "spot"],
                                   [fw_paid, total_hours], 0.0)
     out["staff_hours"] = total_hours
+    return _on_outcomes(out, kind, prov, policy, costs["weeks_per_year"])
+
+
+def _on_outcomes(out: pd.DataFrame, kind: np.ndarray, prov: pd.DataFrame, policy: Policy,
+                 weeks: float) -> pd.DataFrame:
+    """Hourly care paid on outcomes (seed 004), in expectation: the council pays (1 - w) + w a
+    of the price (w at risk, a the provider's achievement rate: outcome_achievement, else
+    satisfaction / 100); reablement leaves 1 - rho a (none + reduced x reduction) (1 - weeks
+    of reablement / weeks a year) of the hours; plus rho a none x bonus / weeks a year."""
+    w, rho = policy.outcome_payment_share, policy.reablement_share
+    if w == 0 and rho == 0:
+        return out
+    stated = pd.to_numeric(prov["outcome_achievement"], errors="coerce")
+    a = stated.fillna(prov["satisfaction"] / 100.0).fillna(1.0).to_numpy(dtype=float)
+    after = max(0.0, 1 - policy.reablement_weeks / weeks)
+    kept = 1 - rho * a * (policy.reablement_no_care
+                          + policy.reablement_reduced * policy.reablement_reduction) * after
+    bonus = rho * a * policy.reablement_no_care * policy.reablement_bonus / weeks
+    hourly = np.isin(kind, ["framework", "spot"])
+    price = out["price"].to_numpy() * kept * ((1 - w) + w * a) + bonus
+    out["price"] = np.where(hourly, price, out["price"])
+    out["draw"] = np.where(hourly, price, out["draw"])
+    out["paid_hours"] = np.where(hourly, out["paid_hours"].to_numpy() * kept, out["paid_hours"])
     return out
 
 
@@ -340,7 +366,7 @@ def build_context(folder: Path, data: Dataset, scenario: Scenario) -> Context:
     packages = _packages(data, visits, scenario)
     providers = _rates_under_policy(data.providers.set_index("provider_id"), policy)
     alloc = tables["allocations"].copy()
-    alloc = alloc.join(route_prices(alloc, packages, providers, data.costs))
+    alloc = alloc.join(route_prices(alloc, packages, providers, data.costs, policy))
     blocks = tables["block_contracts"]
     return Context(
         data=data, scenario=scenario, week=week, bands=bands, tables=tables, record=record,
@@ -399,8 +425,13 @@ def check_blocks(ctx: Context) -> list[str]:
         if len(holders) > 1:
             out.append(f"block: {ctx.scheme(sid)} has {len(holders)} block contracts "
                        f"({', '.join(map(str, holders))}); at most one is allowed")
+    barred = set(ctx.policy.schemes_without_cover)
+    for sid in sorted(barred & set(blocks["scheme_id"].dropna())):
+        out.append(f"block: {ctx.scheme(sid)} has a block contract, but the model gives it no "
+                   "on-site team (schemes_without_cover)")
     if ctx.policy.require_24h_cover:
-        for sid in ctx.schemes.index.difference(blocks["scheme_id"].dropna()):
+        required = ctx.schemes.index.difference(sorted(barred))
+        for sid in required.difference(blocks["scheme_id"].dropna()):
             out.append(f"block: {ctx.scheme(sid)} has no block contract, but the model requires "
                        "24-hour cover (require_24h_cover)")
     for row in blocks.itertuples():
@@ -482,9 +513,13 @@ def cover_table(ctx: Context) -> pd.DataFrame:
     night = ctx.bands == "night"
     night_min = np.where(s["lone_working_at_night"], s["night_min_staff"],
                          np.maximum(s["night_min_staff"], 2))
+    tiers = _tiers(ctx)
+    scale = (s["scheme_id"].map(tiers.groupby("scheme_id")["tier"].apply(lambda t: (t >= 2).mean()))
+             .fillna(1.0) if tiers is not None else pd.Series(1.0, index=s.index))
     reserve = {band: np.array([
         reserve_staff(float(c), float(h), float(t), float(q)) for c, h, t, q in zip(
-            s[f"{band}_calls_per_hour"], s["mean_call_minutes"], s["response_target_minutes"],
+            s[f"{band}_calls_per_hour"] * scale, s["mean_call_minutes"],
+            s["response_target_minutes"],
             s["response_share"], strict=True)], dtype=float) for band in ("day", "night")}
     has_block = s["scheme_id"].isin(ctx.holders).to_numpy()[:, None]
     grid = pd.DataFrame({
@@ -499,13 +534,41 @@ def cover_table(ctx: Context) -> pd.DataFrame:
     load, doubles = _block_load(ctx)
     grid["planned_load"] = load.reindex(key, fill_value=0.0).to_numpy()
     grid["double_up"] = doubles.reindex(key, fill_value=0).to_numpy()
+    grid["check_visits"] = _check_visit_load(ctx, tiers, grid) * np.repeat(has_block.ravel(), n)
     on_duty = ctx.rota_slots.groupby(["scheme_id", "slot"])["staff"].sum()
     grid["on_duty"] = on_duty.reindex(key, fill_value=0.0).to_numpy()
     grid["required"] = np.maximum.reduce([
         grid["min_staff"].to_numpy(dtype=float),
-        (grid["planned_load"] + grid["reserve"]).to_numpy(),
+        (grid["planned_load"] + grid["reserve"] + grid["check_visits"]).to_numpy(),
         np.where(grid["double_up"] > 0, grid["double_up"] + grid["reserve"], 0.0)])
     return grid
+
+
+def _tiers(ctx: Context) -> pd.DataFrame | None:
+    """Support tiers (seed 002, Cheshire Peaks and Plains) where the model has them: the
+    resident's own support_tier, else the model's tier for the needs band (else 2*)."""
+    if not ctx.policy.support_tiers:
+        return None
+    r = ctx.data.residents
+    chosen = pd.to_numeric(r["support_tier"], errors="coerce")
+    tier = chosen.fillna(r["needs_band"].map(ctx.policy.tier_by_needs_band)).fillna(2)
+    visits = tier.astype(int).map(lambda t: ctx.policy.tier_visits_per_week[t - 1])
+    return pd.DataFrame({"scheme_id": r["scheme_id"], "tier": tier.astype(int),
+                         "check_minutes": visits * ctx.policy.tier_visit_minutes})
+
+
+def _check_visit_load(ctx: Context, tiers: pd.DataFrame | None, grid: pd.DataFrame
+                      ) -> np.ndarray:
+    """Staff kept busy by check visits in each slot: a scheme's weekly check minutes spread
+    evenly over the slots from 10:00 to 16:00 on every day."""
+    if tiers is None:
+        return np.zeros(len(grid))
+    hour = (grid["slot"].to_numpy() % ctx.week.per_day) * ctx.week.slot_minutes // 60
+    window = (hour >= 10) & (hour < 16)
+    minutes = grid["scheme_id"].map(tiers.groupby("scheme_id")["check_minutes"].sum()).fillna(0.0)
+    window_minutes_per_week = 7 * 6 * 60  # six hours a day, every day
+    per_slot = minutes.to_numpy() / window_minutes_per_week
+    return np.where(window, per_slot, 0.0)
 
 
 def _block_load(ctx: Context) -> tuple[pd.Series, pd.Series]:
@@ -697,6 +760,27 @@ def check_budgets(ctx: Context) -> list[str]:
     return out
 
 
+def check_pooled_cover(ctx: Context) -> list[str]:
+    """Micro-commissioning (seed 000): where the pooled budgets pay for the on-site team, what
+    a scheme's packages draw plus its team's staff cost stays within its residents' budgets
+    plus top-up."""
+    if ctx.policy.cover_funding != "pooled_budgets":
+        return []
+    a = _known_alloc(ctx)
+    draw = (a["share"] * a["draw"]).groupby(a["resident_id"].map(ctx.packages["scheme_id"])).sum()
+    rota = ctx.tables["rota"]
+    team = rota_costs(ctx).groupby(rota["scheme_id"]).sum()
+    pool = ctx.packages.groupby("scheme_id")["cap"].sum()
+    out = []
+    for sid in sorted(ctx.holders):
+        used = float(draw.get(sid, 0.0)) + float(team.get(sid, 0.0))
+        if used > float(pool.get(sid, 0.0)) + MONEY_TOL:
+            out.append(f"budget: {ctx.scheme(sid)} packages and on-site team cost {gbp(used)} a "
+                       f"week, above the pooled budgets plus top-up "
+                       f"({gbp(float(pool.get(sid, 0.0)))}) that must pay for both")
+    return out
+
+
 # --------------------------------------------------------------------------- 7-8. market
 
 
@@ -760,6 +844,75 @@ def check_framework(ctx: Context) -> list[str]:
     return out
 
 
+def ranking(ctx: Context) -> pd.Series:
+    """Rank of every provider passing the CQC floor (1 = best), recomputed: price = hourly
+    rates weighted by the hours residents need in each band, price score 100 x cheapest / own,
+    quality score 100 x (CQC points / 4 + satisfaction / 100) / 2, score = weight x price +
+    (1 - weight) x quality; ties to the lower provider id."""
+    policy = ctx.policy
+    prov = ctx.providers[[ctx.passes(pid, policy.cqc_floor) for pid in ctx.providers.index]]
+    hours = np.array([ctx.packages[f"hours_{b}"].sum() for b in BANDS], dtype=float)
+    weights = hours / hours.sum() if hours.sum() else np.full(len(BANDS), 1 / len(BANDS))
+    price = prov[[f"framework_rate_{b}" for b in BANDS]].to_numpy(dtype=float) @ weights
+    rating = prov["cqc_rating"].replace("unrated", policy.unrated_as)
+    quality = 100 * (rating.map(CQC_POINTS).to_numpy(dtype=float) / 4
+                     + prov["satisfaction"].to_numpy(dtype=float) / 100) / 2
+    w = policy.rank_price_weight
+    score = pd.Series(w * 100 * price.min() / price + (1 - w) * quality, index=prov.index)
+    order = sorted(score.index, key=lambda pid: (-score[pid], pid))
+    return pd.Series(np.arange(1, len(order) + 1), index=order)
+
+
+def _passed_over(ctx: Context, rank: pd.Series) -> list[str]:
+    """Admission follows the ranking: no admitted provider has a better-ranked provider
+    serving one of its zones left off the framework."""
+    zones = {f: {z for g, z in ctx.serves if g == f} for f in rank.index}
+    out = []
+    for f in sorted(ctx.admitted & set(rank.index)):
+        above = [g for g in rank.index if rank[g] < rank[f] and g not in ctx.admitted
+                 and zones[g] & zones[f]]
+        if above:
+            out.append(f"rank order: {ctx.provider(f)} (rank {rank[f]}) is admitted, but "
+                       f"better-ranked {', '.join(above)} serving the same zone are not")
+    return out
+
+
+def check_rank_order(ctx: Context) -> list[str]:
+    """Essex (seed 004): a package goes to a lower-ranked framework provider only if every
+    better-ranked admitted provider that could take it (serves the zone, within the budget cap)
+    is full: its spare capacity is below the largest package it could be called off for. A
+    resident's own named provider is exempt."""
+    policy = ctx.policy
+    if not (policy.call_off_in_rank_order and policy.allow_framework):
+        return []
+    rank = ranking(ctx)
+    pk = ctx.packages
+    candidates = pd.DataFrame([(r, f) for r, zone in pk["zone"].items() for f in rank.index
+                               if (f, zone) in ctx.serves],
+                              columns=["resident_id", "provider_id"])
+    candidates["route_kind"] = "framework"
+    candidates = candidates[_allowed_within_cap(ctx, candidates)]
+    paid = route_prices(candidates, pk, ctx.providers, ctx.costs, policy)["paid_hours"]
+    largest = paid.groupby(candidates["provider_id"].to_numpy()).max()
+    hours, cap = provider_hours(ctx), ctx.providers["weekly_capacity_hours"]
+    full = {f for f in rank.index if hours.get(f, 0.0) >= cap[f] - largest.get(f, 0.0) - TOL}
+    able = set(zip(candidates["resident_id"], candidates["provider_id"], strict=True))
+    a = _known_alloc(ctx)
+    a = a[(a["route_kind"] == "framework") & (a["share"] > SHARE_TOL)]
+    out = _passed_over(ctx, rank)
+    for row in a.itertuples():
+        if row.provider_id == pk.at[row.resident_id, "preferred_provider"]:
+            continue
+        skipped = [f for f in rank.index if rank[f] < rank.get(row.provider_id, 0)
+                   and f in ctx.admitted and (row.resident_id, f) in able and f not in full]
+        if skipped:
+            out.append(f"rank order: resident {row.resident_id} is called off to "
+                       f"{ctx.provider(row.provider_id)} (rank {rank.get(row.provider_id)}), but "
+                       f"better-ranked admitted {', '.join(skipped)} could take the package and "
+                       "are not full")
+    return out
+
+
 # --------------------------------------------------------------------------- 9-10. choice, quality
 
 
@@ -767,7 +920,7 @@ def _allowed_within_cap(ctx: Context, routes: pd.DataFrame) -> np.ndarray:
     """Under individual budgets without splits a route above budget plus top-up is not allowed."""
     if not ctx.budget_filter or routes.empty:
         return np.ones(len(routes), dtype=bool)
-    draw = route_prices(routes, ctx.packages, ctx.providers, ctx.costs)["draw"]
+    draw = route_prices(routes, ctx.packages, ctx.providers, ctx.costs, ctx.policy)["draw"]
     cap = ctx.packages["cap"].reindex(routes["resident_id"]).to_numpy()
     return draw.to_numpy() <= cap + TOL
 
@@ -877,7 +1030,8 @@ def cost_table(ctx: Context) -> dict[str, float]:
     known = sorted(p for p in ctx.admitted if p in ctx.providers.index)
     fw = ctx.providers.loc[known]
     fixed = (fw["framework_admission_cost"] / (costs["framework_term_years"] * weeks)
-             + fw["framework_monitoring_cost"] / weeks).sum()
+             + fw["framework_monitoring_cost"] * ctx.policy.framework_monitoring_factor
+             / weeks).sum()
     rows = ctx.alloc[ctx.alloc["provider_id"].notna()]
     active = set(zip(rows["scheme_id"], rows["provider_id"], strict=True)) | set(
         ctx.holders.items())
@@ -890,6 +1044,8 @@ def cost_table(ctx: Context) -> dict[str, float]:
         "framework_fixed": float(fixed),
         "direct_payments": float(by_kind.get("direct", 0.0)),
         "coordination": len(active) * costs["coordination_per_provider_scheme_per_week"],
+        "cash_allocations": ctx.policy.cash_allocation_share
+        * float(ctx.packages["weekly_budget"].sum()),
     }
 
 
@@ -955,7 +1111,8 @@ def _rota_row_costs(ctx: Context) -> list[str]:
 # with their rule's name ("cover:", "budget:" ...).
 RULES: tuple[Callable[[Context], list[str]], ...] = (
     check_blocks, check_rota, check_cover, check_allocation, check_routes, check_prices,
-    check_budgets, check_capacity, check_framework, check_choice, check_quality, check_costs,
+    check_budgets, check_pooled_cover, check_capacity, check_framework, check_rank_order,
+    check_choice, check_quality, check_costs,
 )
 
 

@@ -94,6 +94,93 @@ class Policy(_Strict):
         "(framework and on-site paid from budgets), day, night and weekend alike; unset: each "
         "provider's own rates.",
     )
+    framework_monitoring_factor: float = Field(
+        1.0,
+        ge=0,
+        le=5,
+        description="Multiplies every provider's framework monitoring cost: below 1 for fewer, "
+        "larger contracts monitored on outcomes (seed 004, Wiltshire); above 1 for frequent "
+        "re-assessment (seed 004, Essex).",
+    )
+    outcome_payment_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of every payment for care bought by the hour that is paid only when "
+        "outcomes are achieved (seed 004, Sutton: 0.25); expected at the provider's "
+        "achievement rate.",
+    )
+    reablement_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of packages bought on outcomes that start the year with a reablement "
+        "period (0: no reablement modelled).",
+    )
+    reablement_no_care: float = Field(
+        0.52, ge=0, le=1, description="Share reabled who need no ongoing care (Hertfordshire)."
+    )
+    reablement_reduced: float = Field(
+        0.21, ge=0, le=1, description="Share reabled who need a reduced package (Hertfordshire)."
+    )
+    reablement_reduction: float = Field(
+        0.5, ge=0, le=1, description="How much smaller a reduced package is, as a share."
+    )
+    reablement_weeks: float = Field(
+        6.0, ge=0, le=52, description="Length of the reablement period, weeks."
+    )
+    reablement_bonus: float = Field(
+        0.0,
+        ge=0,
+        le=100000,
+        description="Bonus (GBP) paid to the provider for each resident who needs no ongoing "
+        "care after reablement (seed 004, Essex).",
+    )
+    cash_allocation_share: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="Share of each personal budget paid to the resident as a cash allocation "
+        "(seed 002, Look Ahead core and flexi); the rest buys flexible support hours.",
+    )
+    call_off_in_rank_order: bool = Field(
+        False,
+        description="Framework work is called off in rank order: a provider gets a package only "
+        "if every better-ranked admitted provider able to take it is full (seed 004, Essex); a "
+        "resident's own named provider is exempt.",
+    )
+    rank_price_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Weight of price in the framework ranking; quality has the rest.",
+    )
+    support_tiers: bool = Field(
+        False,
+        description="Tiered support levels 1* to 5* per resident (seed 002, Cheshire Peaks and "
+        "Plains): 1* monitoring only, 2* emergency response, 3*-5* add monthly, weekly, daily "
+        "check visits by the on-site team.",
+    )
+    tier_by_needs_band: dict[str, int] = Field(
+        default_factory=lambda: {"none": 1, "low": 2, "moderate": 3, "high": 4},
+        description="Tier of a resident whose support_tier cell is blank, by needs band.",
+    )
+    tier_visits_per_week: tuple[float, float, float, float, float] = Field(
+        (0.0, 0.0, 12 / 52, 1.0, 7.0),
+        description="Check visits a week for tiers 1* to 5*.",
+    )
+    tier_visit_minutes: float = Field(
+        15.0, gt=0, le=120, description="Length of one check visit, minutes."
+    )
+    cover_funding: Literal["council", "pooled_budgets"] = Field(
+        "council",
+        description="council: the council pays each on-site team; pooled_budgets: a scheme's "
+        "team exists only if its residents' pooled budgets pay for it, at the provider's rates "
+        "(seed 000, micro-commissioning).",
+    )
+    schemes_without_cover: tuple[str, ...] = Field(
+        (), description="Schemes given no on-site team at all (no block, no 24-hour cover)."
+    )
     night_start_hour: int = Field(22, ge=0, le=23, description="First hour of the night band.")
     night_end_hour: int = Field(7, ge=0, le=23, description="First hour after the night band.")
 
@@ -104,6 +191,17 @@ class Policy(_Strict):
                 return False
             rating = self.unrated_as
         return CQC_POINTS[rating] >= CQC_POINTS[floor]
+
+    @model_validator(mode="after")
+    def _tiers_valid(self) -> Policy:
+        bad = {band: tier for band, tier in self.tier_by_needs_band.items() if not 1 <= tier <= 5}
+        if bad:
+            raise ValueError(f"tier_by_needs_band: tiers must be 1 to 5, got {bad}")
+        if any(v < 0 for v in self.tier_visits_per_week):
+            raise ValueError("tier_visits_per_week must not be negative")
+        if self.reablement_no_care + self.reablement_reduced > 1:
+            raise ValueError("reablement_no_care + reablement_reduced is above 1")
+        return self
 
     @model_validator(mode="after")
     def _min_below_max(self) -> Policy:

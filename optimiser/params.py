@@ -59,6 +59,9 @@ class Params:
     providers: pd.DataFrame  # provider_id, capacity, satisfaction, ...
     zones: pd.DataFrame  # zone, provider_id (framework-eligible providers serving the zone)
     costs: dict[str, float] = field(default_factory=dict)
+    tiers: pd.DataFrame = field(default_factory=pd.DataFrame)  # resident_id, scheme_id, tier...
+    tier_load: pd.DataFrame = field(default_factory=pd.DataFrame)  # scheme_id, slot, load
+    ranking: pd.DataFrame = field(default_factory=pd.DataFrame)  # provider_id, score, rank...
 
     @property
     def weeks_per_year(self) -> float:
@@ -82,9 +85,53 @@ def _slots(scenario: Scenario) -> pd.DataFrame:
     )
 
 
+def resident_tiers(data: Dataset, scenario: Scenario) -> pd.DataFrame:
+    """Each resident's support tier (1* to 5*): the resident's own choice where given, else the
+    model's default for the needs band; with the check visits and whether the resident is
+    answered by the on-site emergency response (tier 2 and above)."""
+    policy = scenario.policy
+    r = data.residents
+    chosen = pd.to_numeric(r["support_tier"], errors="coerce")
+    default = r["needs_band"].map(policy.tier_by_needs_band)
+    tier = chosen.fillna(default).fillna(2).astype(int)
+    visits = np.asarray(policy.tier_visits_per_week, dtype=float)[tier.to_numpy() - 1]
+    return pd.DataFrame({
+        "resident_id": r["resident_id"].to_numpy(),
+        "scheme_id": r["scheme_id"].to_numpy(),
+        "tier": tier.to_numpy(),
+        "emergency_response": tier.to_numpy() >= 2,
+        "check_visits": visits,
+        "check_hours": visits * policy.tier_visit_minutes / 60.0,
+    })
+
+
+def emergency_share(data: Dataset, tiers: pd.DataFrame) -> pd.Series:
+    """Share of each scheme's residents answered by the on-site emergency response; the call
+    rate scales with it (a 1* resident's alarm goes to their key holder)."""
+    share = tiers.groupby("scheme_id")["emergency_response"].mean()
+    return data.schemes["scheme_id"].map(share).fillna(1.0).set_axis(data.schemes.index)
+
+
+def _tier_load(tiers: pd.DataFrame, slots: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Check visits spread evenly over the daytime slots (10:00 to 16:00, every day): the
+    average number of on-site staff they keep busy in each slot."""
+    window = slots[(slots["hour"] >= 10) & (slots["hour"] < 16)]
+    minutes = tiers.groupby("scheme_id")["check_hours"].sum() * 60.0
+    minutes = minutes[minutes > 0]
+    per_slot = minutes / (len(window) * scenario.slot_minutes)
+    grid = per_slot.rename("load").reset_index().merge(window[["slot"]], how="cross")
+    return grid[["scheme_id", "slot", "load"]].sort_values(["scheme_id", "slot"]).reset_index(
+        drop=True)
+
+
 def _cover(data: Dataset, slots: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """Minimum staff and Erlang C emergency reserve for every scheme and slot."""
     s = data.schemes
+    calls_scale = (
+        emergency_share(data, resident_tiers(data, scenario))
+        if scenario.policy.support_tiers
+        else pd.Series(1.0, index=s.index)
+    )
     night_min = np.where(
         s["lone_working_at_night"], s["night_min_staff"], np.maximum(s["night_min_staff"], 2)
     )
@@ -92,7 +139,7 @@ def _cover(data: Dataset, slots: pd.DataFrame, scenario: Scenario) -> pd.DataFra
         band: [
             reserve_staff(float(calls), float(h), float(t), float(q))
             for calls, h, t, q in zip(
-                s[f"{band}_calls_per_hour"],
+                s[f"{band}_calls_per_hour"] * calls_scale,
                 s["mean_call_minutes"],
                 s["response_target_minutes"],
                 s["response_share"],
@@ -149,9 +196,8 @@ def _eligible_onsite(data: Dataset, scenario: Scenario) -> pd.DataFrame:
         lambda r: policy.passes(r, policy.onsite_cqc_floor) and policy.passes(r, policy.cqc_floor)
     )
     serves = _serves(p[ok])
-    return data.schemes[["scheme_id", "zone"]].merge(serves, on="zone")[
-        ["scheme_id", "provider_id"]
-    ]
+    schemes = data.schemes[~data.schemes["scheme_id"].isin(policy.schemes_without_cover)]
+    return schemes[["scheme_id", "zone"]].merge(serves, on="zone")[["scheme_id", "provider_id"]]
 
 
 def _serves(providers: pd.DataFrame) -> pd.DataFrame:
@@ -261,7 +307,10 @@ def _packages(data: Dataset, slots: pd.DataFrame, scenario: Scenario) -> pd.Data
     )
     out = out.join(data.schemes.set_index("scheme_id")["zone"], on="scheme_id")
     out["hours"] = out[[f"hours_{b}" for b in BANDS]].sum(axis=1)
-    out["budget_cap"] = out["weekly_budget"] * (1 + scenario.policy.budget_topup_share)
+    policy = scenario.policy
+    out["budget_cap"] = (
+        out["weekly_budget"] * (1 - policy.cash_allocation_share) * (1 + policy.budget_topup_share)
+    )
     return out.reset_index().sort_values("resident_id").reset_index(drop=True)
 
 
@@ -276,9 +325,37 @@ def _provider_table(data: Dataset, scenario: Scenario) -> pd.DataFrame:
     weeks = data.costs["weeks_per_year"]
     term = data.costs["framework_term_years"]
     p["framework_fixed_cost"] = (
-        p["framework_admission_cost"] / (term * weeks) + p["framework_monitoring_cost"] / weeks
+        p["framework_admission_cost"] / (term * weeks)
+        + p["framework_monitoring_cost"] * policy.framework_monitoring_factor / weeks
     )
+    p["achievement"] = achievement_rates(p)
     return p
+
+
+def achievement_rates(providers: pd.DataFrame) -> pd.Series:
+    """Expected share of outcomes achieved: the provider's stated rate, else its service users'
+    satisfaction as a share (the assumption models paying on outcomes state)."""
+    stated = pd.to_numeric(providers["outcome_achievement"], errors="coerce")
+    return stated.fillna(providers["satisfaction"] / 100.0).astype(float)
+
+
+def outcome_factors(achievement: np.ndarray, policy, weeks: float) -> dict[str, np.ndarray]:
+    """What paying on outcomes does to an hourly-paid package, in expectation over the year.
+
+    pay: share of the price actually paid, (1 - w) + w a (w at risk on outcomes, a achieved);
+    hours: share of the assessed hours still needed, after a share rho of packages goes
+    through reablement and, of those, a share succeeds as the published rates say, scaled by
+    the provider's achievement: 1 - rho a (none + reduced x reduction) (1 - weeks / year);
+    bonus: expected weekly bonus per package, rho a none x bonus / weeks a year."""
+    a = np.asarray(achievement, dtype=float)
+    w, rho = policy.outcome_payment_share, policy.reablement_share
+    success = policy.reablement_no_care + policy.reablement_reduced * policy.reablement_reduction
+    after = max(0.0, 1.0 - policy.reablement_weeks / weeks)
+    return {
+        "pay": (1.0 - w) + w * a,
+        "hours": 1.0 - rho * a * success * after,
+        "bonus": rho * a * policy.reablement_no_care * policy.reablement_bonus / weeks,
+    }
 
 
 def _route_frame(
@@ -378,6 +455,7 @@ def _routes(
         ],
         on="resident_id",
     )
+    routes = _apply_outcomes(routes, providers, policy, costs["weeks_per_year"])
     routes = _attach_budget_price(routes, costs)
     routes = _apply_budget_filter(routes, policy)
     sat = providers.set_index("provider_id")["satisfaction"]
@@ -398,6 +476,23 @@ def _routes(
     routes = routes.sort_values(["resident_id", "kind_order", "provider_id"], na_position="first")
     routes = routes.drop(columns="kind_order").reset_index(drop=True)
     routes.insert(0, "route", np.arange(len(routes)))
+    return routes
+
+
+def _apply_outcomes(routes: pd.DataFrame, providers: pd.DataFrame, policy, weeks: float
+                    ) -> pd.DataFrame:
+    """Care bought by the hour from a provider (spot and framework routes) is paid on outcomes:
+    expected price and hours as outcome_factors says. Block care is paid by the staff-hour and
+    a direct payment is the resident's own, so neither changes."""
+    if policy.outcome_payment_share == 0 and policy.reablement_share == 0:
+        return routes
+    hourly = routes["kind"].isin(["spot", "framework"]).to_numpy()
+    a = routes["provider_id"].map(providers.set_index("provider_id")["achievement"])
+    f = outcome_factors(a.fillna(1.0).to_numpy(), policy, weeks)
+    price = routes["price"] * f["hours"] * f["pay"] + f["bonus"]
+    routes["price"] = np.where(hourly, price, routes["price"])
+    routes["paid_hours"] = np.where(hourly, routes["paid_hours"] * f["hours"],
+                                    routes["paid_hours"])
     return routes
 
 
@@ -423,6 +518,32 @@ def _framework(providers: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     return providers[ok][["provider_id", "framework_fixed_cost", "zones"]].reset_index(drop=True)
 
 
+def rank_providers(providers: pd.DataFrame, packages: pd.DataFrame, scenario: Scenario
+                   ) -> pd.DataFrame:
+    """The framework ranking (seed 004, Essex: 50/50 on cost and quality), best first.
+
+    price: the provider's hourly rates weighted by the hours residents need in each band;
+    price score 100 x cheapest / own; quality score 100 x (CQC points / 4 + satisfaction / 100)
+    / 2 (an unrated provider scores as the model treats it); score = weight x price score +
+    (1 - weight) x quality score; ties go to the lower provider id."""
+    policy = scenario.policy
+    eligible = providers[providers["passes_floor"]].copy()
+    hours = packages[[f"hours_{b}" for b in BANDS]].sum().to_numpy(dtype=float)
+    weights = hours / hours.sum() if hours.sum() > 0 else np.full(len(BANDS), 1 / len(BANDS))
+    rates = eligible[[f"framework_rate_{b}" for b in BANDS]].to_numpy(dtype=float)
+    eligible["price"] = rates @ weights
+    eligible["price_score"] = 100.0 * eligible["price"].min() / eligible["price"]
+    rating = eligible["cqc_rating"].replace("unrated", policy.unrated_as)
+    points = rating.map(CQC_POINTS).astype(float)
+    eligible["quality_score"] = 100.0 * (points / 4.0 + eligible["satisfaction"] / 100.0) / 2.0
+    w = policy.rank_price_weight
+    eligible["score"] = w * eligible["price_score"] + (1 - w) * eligible["quality_score"]
+    ranked = eligible.sort_values(["score", "provider_id"], ascending=[False, True])
+    ranked["rank"] = np.arange(1, len(ranked) + 1)
+    columns = ["provider_id", "price", "price_score", "quality_score", "score", "rank"]
+    return ranked[columns].reset_index(drop=True)
+
+
 def _zones(data: Dataset, providers: pd.DataFrame) -> pd.DataFrame:
     zones = pd.DataFrame({"zone": sorted(data.schemes["zone"].unique())})
     serves = _serves(providers[providers["passes_floor"]])
@@ -441,13 +562,18 @@ def _static_checks(params: Params) -> list[str]:
     schemes = params.data.schemes.set_index("scheme_id")
     with_block = set(params.block_pairs["scheme_id"])
     if policy.require_24h_cover:
-        for sid in schemes.index.difference(sorted(with_block)):
+        required = schemes.index.difference(list(policy.schemes_without_cover))
+        for sid in required.difference(sorted(with_block)):
             reasons.append(
                 f"Scheme {schemes.at[sid, 'name']} ({sid}) needs 24-hour cover but no provider "
                 f"serving zone {schemes.at[sid, 'zone']} can run an on-site team and is rated "
                 f"{_stricter(policy.onsite_cqc_floor, policy.cqc_floor).replace('_', ' ')} "
                 "or better."
             )
+    unknown = sorted(set(policy.schemes_without_cover) - set(schemes.index))
+    for sid in unknown:
+        reasons.append(f"The model names scheme {sid} in policy.schemes_without_cover, but "
+                       "schemes.csv has no such scheme.")
     routed = set(params.routes["resident_id"])
     for row in params.packages[~params.packages["resident_id"].isin(routed)].itertuples():
         reasons.append(
@@ -496,6 +622,11 @@ def derive(data: Dataset, scenario: Scenario, check: bool = True) -> Params:
         zones=_zones(data, providers),
         costs=dict(data.costs),
     )
+    if scenario.policy.support_tiers:
+        params.tiers = resident_tiers(data, scenario)
+        params.tier_load = _tier_load(params.tiers, slots, scenario)
+    if scenario.policy.call_off_in_rank_order:
+        params.ranking = rank_providers(providers, packages, scenario)
     if check:
         reasons = _static_checks(params)
         if reasons:

@@ -8,14 +8,14 @@ data, not by trusting the solver.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
 from optimiser.data.schema import DAYS
-from optimiser.model.objective import COST_LINES
+from optimiser.model.objective import COST_LINES, cash_allocations
 from optimiser.params import ROUTE_LABELS, Params
 from optimiser.solve import SolveResult
 
@@ -48,9 +48,12 @@ class Plan:
     framework: pd.DataFrame
     allocations: pd.DataFrame
     providers: pd.DataFrame
+    extras: dict[str, pd.DataFrame] = field(default_factory=dict)  # model-specific tables
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        out = {name: getattr(self, name) for name in self.__dataclass_fields__
+               if name != "extras"}
+        return out | self.extras
 
 
 def _values(var: pyo.Var) -> pd.Series:
@@ -131,8 +134,12 @@ def _cover(p: Params, rota: pd.DataFrame, allocations: pd.DataFrame,
     cover["min_staff"] = np.where(has_block, cover["min_staff"], 0)
     cover["reserve"] = np.where(has_block, cover["reserve"], 0)
     cover["double_up_carers"] = doubles.reindex(key, fill_value=0).to_numpy().astype(int)
+    checks = (p.tier_load.set_index(["scheme_id", "slot"])["load"] if not p.tier_load.empty
+              else pd.Series(dtype=float))
+    cover["check_visits"] = np.where(
+        has_block, checks.reindex(key, fill_value=0.0).to_numpy(), 0.0).round(4)
     cover["required"] = np.maximum.reduce([
-        cover["min_staff"], cover["planned_load"] + cover["reserve"],
+        cover["min_staff"], cover["planned_load"] + cover["reserve"] + cover["check_visits"],
         np.where(cover["double_up_carers"] > 0, cover["double_up_carers"] + cover["reserve"], 0)])
     cover["on_duty"] = on.reindex(key, fill_value=0).to_numpy().astype(int)
     cover["slack"] = (cover["on_duty"] - cover["required"]).round(4)
@@ -142,7 +149,7 @@ def _cover(p: Params, rota: pd.DataFrame, allocations: pd.DataFrame,
         cover["slot"].map(slots["hour"]), cover["slot"].map(slots["minute"]), strict=True)]
     cover["band"] = cover["slot"].map(slots["band"])
     cols = ["scheme_id", "slot", "day", "time", "band", "min_staff", "planned_load",
-            "double_up_carers", "reserve", "required", "on_duty", "slack"]
+            "double_up_carers", "reserve", "check_visits", "required", "on_duty", "slack"]
     return cover[cols]
 
 
@@ -229,6 +236,7 @@ def cost_lines(plan_parts: dict[str, pd.DataFrame], p: Params) -> pd.DataFrame:
         .reindex(plan_parts["framework"]["provider_id"]).sum(),
         "direct_payments": by_kind.get("direct", 0.0),
         "coordination": len(active) * p.costs["coordination_per_provider_scheme_per_week"],
+        "cash_allocations": cash_allocations(p),
     }
     frame = pd.DataFrame({
         "line": list(COST_LINES),
@@ -296,6 +304,61 @@ def _eligible_preferences(p: Params) -> int:
     return len(eligible - set(direct["resident_id"]))
 
 
+TIER_NAMES: dict[int, str] = {
+    1: "1* monitoring only (alarm goes to a key holder)",
+    2: "2* emergency response",
+    3: "3* emergency response and a monthly visit",
+    4: "4* emergency response and a weekly visit",
+    5: "5* emergency response and a daily visit",
+}
+
+
+def tier_table(p: Params, blocks: pd.DataFrame) -> pd.DataFrame:
+    """What each support tier is, who is on it and what its check visits cost: check hours at
+    the on-site holder's weekday daytime staff rate (the visits are made 10:00 to 16:00)."""
+    t = p.tiers.copy()
+    holder = blocks.set_index("scheme_id")["provider_id"]
+    rate = p.data.providers.set_index("provider_id")["block_rate_day"]
+    t["rate"] = t["scheme_id"].map(holder).map(rate).fillna(0.0)
+    t["cost"] = t["check_hours"] * t["rate"]
+    out = t.groupby("tier").agg(residents=("resident_id", "size"),
+                                emergency_response=("emergency_response", "first"),
+                                check_visits_per_week=("check_visits", "sum"),
+                                check_hours_per_week=("check_hours", "sum"),
+                                weekly_check_cost=("cost", "sum")).reset_index()
+    out.insert(1, "description", out["tier"].map(TIER_NAMES))
+    for col in ("check_visits_per_week", "check_hours_per_week", "weekly_check_cost"):
+        out[col] = out[col].round(2)
+    return out
+
+
+def ranking_table(m: pyo.ConcreteModel, p: Params, framework: pd.DataFrame) -> pd.DataFrame:
+    """The framework ranking with who was admitted, how much work each got and whether each
+    provider was full (which is what lets work pass down the ranking)."""
+    r = p.ranking.copy()
+    names = p.data.providers.set_index("provider_id")["name"]
+    r.insert(1, "provider_name", r["provider_id"].map(names))
+    used = framework.set_index("provider_id")
+    r["admitted"] = r["provider_id"].isin(used.index)
+    r["residents"] = r["provider_id"].map(used["residents"]).fillna(0.0)
+    r["weekly_paid_hours"] = r["provider_id"].map(used["weekly_paid_hours"]).fillna(0.0)
+    full = _values(m.full) if hasattr(m, "full") else pd.Series(dtype=float)
+    r["full"] = r["provider_id"].map(full).fillna(0.0) > 0.5
+    for col in ("price", "price_score", "quality_score", "score", "weekly_paid_hours"):
+        r[col] = r[col].round(2)
+    return r
+
+
+def _extras(m: pyo.ConcreteModel, p: Params, parts: dict[str, pd.DataFrame]
+            ) -> dict[str, pd.DataFrame]:
+    extras = {}
+    if not p.tiers.empty:
+        extras["tiers"] = tier_table(p, parts["block_contracts"])
+    if not p.ranking.empty:
+        extras["ranking"] = ranking_table(m, p, parts["framework"])
+    return extras
+
+
 def extract_plan(m: pyo.ConcreteModel, p: Params, result: SolveResult) -> Plan:
     """Build every plan table from the solved model."""
     rota = _rota(m, p)
@@ -312,7 +375,7 @@ def extract_plan(m: pyo.ConcreteModel, p: Params, result: SolveResult) -> Plan:
     lines = cost_lines(parts, p)
     heads = headline(parts, p)
     summary = _summary(result, lines, heads, p)
-    return Plan(summary=summary, cost_lines=lines, **parts)
+    return Plan(summary=summary, cost_lines=lines, extras=_extras(m, p, parts), **parts)
 
 
 def _summary(result: SolveResult, lines: pd.DataFrame, heads: dict[str, float],

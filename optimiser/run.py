@@ -11,6 +11,14 @@ from optimiser.config import Scenario, load_scenario
 from optimiser.data.load import load_dataset
 from optimiser.model.build import build_model
 from optimiser.params import Params, StaticInfeasibility, derive
+from optimiser.pooled_cover import (
+    cover_funding_table,
+    keep_cover_everywhere,
+    pool_accounts,
+    restore_summary,
+    schemes_short,
+    without_cover_at,
+)
 from optimiser.report import run_record, summary_text, write_run
 from optimiser.results import Plan, extract_plan
 from optimiser.solve import Progress, SolveResult, solve
@@ -26,6 +34,7 @@ class Outcome:
     params: Params | None = None
     written_to: Path | None = None
     reasons: list[str] = field(default_factory=list)  # why no plan, in plain English
+    notes: list[str] = field(default_factory=list)  # findings to print beside the plan
     problems: list[str] = field(default_factory=list)  # verification failures
     timings: dict[str, float] = field(default_factory=dict)
     summary: str = ""
@@ -50,6 +59,15 @@ def solve_scenario(scenario: Scenario, out_root: Path | None = None, verify: boo
     outcome = Outcome(scenario=scenario)
     data = load_dataset(scenario.dataset)
     clock.lap("load")
+    accounts = None
+    if scenario.policy.cover_funding == "pooled_budgets":
+        stage = _pool_stage(data, scenario, outcome, log_file, progress)
+        clock.lap("pooled_cover_stage")
+        if stage is None:
+            outcome.timings = clock.times
+            return outcome
+        scenario, accounts = stage
+        outcome.scenario = scenario
     try:
         params = derive(data, scenario)
     except StaticInfeasibility as exc:
@@ -72,8 +90,12 @@ def solve_scenario(scenario: Scenario, out_root: Path | None = None, verify: boo
         outcome.timings = clock.times
         return outcome
     outcome.plan = extract_plan(model, params, result)
+    if accounts is not None:
+        table = cover_funding_table(accounts, outcome.plan, params)
+        outcome.plan.extras["cover_funding"] = table
+        outcome.notes.append(restore_summary(table))
     clock.lap("extract")
-    outcome.summary = summary_text(params, outcome.plan, result)
+    outcome.summary = "\n".join([summary_text(params, outcome.plan, result), *outcome.notes])
     if out_root is not None:
         destination = Path(out_root) / scenario.name
         record = run_record(params, result, clock.times, outcome.plan)
@@ -84,6 +106,29 @@ def solve_scenario(scenario: Scenario, out_root: Path | None = None, verify: boo
         clock.lap("write_and_verify")
     outcome.timings = clock.times
     return outcome
+
+
+def _pool_stage(data, scenario: Scenario, outcome: Outcome, log_file: Path | None,
+                progress: Progress | None) -> tuple[Scenario, object] | None:
+    """Stage 1 of cover paid from pooled budgets (optimiser.pooled_cover): the cheapest plan
+    keeping cover everywhere, and the schemes whose pool cannot pay. None if even that plan
+    does not exist (the outcome then says why)."""
+    first = keep_cover_everywhere(scenario)
+    try:
+        params = derive(data, first)
+    except StaticInfeasibility as exc:
+        outcome.reasons = exc.reasons
+        return None
+    model = build_model(params)
+    result = solve(model, first.solver, log_file=log_file, progress=progress)
+    if not result.has_plan:
+        outcome.result = result
+        outcome.reasons = [
+            "Even with the council paying every on-site team, no plan was found "
+            f"({result.describe()}), so what pooled budgets could pay cannot be measured."]
+        return None
+    accounts = pool_accounts(extract_plan(model, params, result), params)
+    return without_cover_at(scenario, schemes_short(accounts)), accounts
 
 
 def _verifier(params: Params):

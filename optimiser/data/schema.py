@@ -189,6 +189,17 @@ RESIDENTS = TableSpec(
             "bool",
             "Whether the resident has asked to take the budget as a direct payment.",
         ),
+        ColumnSpec(
+            "support_tier",
+            "int",
+            "Optional: support tier chosen, 1 (monitoring only) to 5 (daily check visit); "
+            "read only by models with support tiers; blank: by needs band.",
+            "tier",
+            required=False,
+            nullable=True,
+            ge=1,
+            le=5,
+        ),
     ),
 )
 
@@ -327,6 +338,17 @@ PROVIDERS = TableSpec(
             ge=0,
             le=100_000,
             nullable=True,
+        ),
+        ColumnSpec(
+            "outcome_achievement",
+            "float",
+            "Optional: share of agreed outcomes the provider is expected to achieve, 0-1; read "
+            "only by models paying on outcomes; blank: satisfaction / 100.",
+            "share",
+            required=False,
+            nullable=True,
+            ge=0,
+            le=1,
         ),
     ),
 )

@@ -64,6 +64,20 @@ def pooled_budget(m: pyo.ConcreteModel, s: str) -> pyo.Expression:
     )
 
 
+def pooled_budgets_pay_for_cover(m: pyo.ConcreteModel, s: str) -> pyo.Expression:
+    """Micro-commissioning (seed 000): no council block; an on-site team exists only if the
+    scheme's pooled budgets pay for its staff-hours at the provider's rates, on top of what
+    the residents' own packages draw."""
+    routes = m.ix.routes_of_scheme.get(s, [])
+    cover = pyo.quicksum(
+        m.cover_rate[k, b] * m.band_hours[s, k, b]
+        for k in m.ix.providers_at_scheme.get(s, [])
+        for b in m.BANDS
+    )
+    pool = sum(m.budget_cap[r] for r in m.ix.residents_of_scheme.get(s, []))
+    return pyo.quicksum(m.budget_draw[j] * m.care[j] for j in routes) + cover <= pool
+
+
 def add_allocation(m: pyo.ConcreteModel, p: Params) -> None:
     routes = p.routes
     policy = p.scenario.policy
@@ -118,3 +132,12 @@ def add_allocation(m: pyo.ConcreteModel, p: Params) -> None:
         m.individual_budget = pyo.Constraint(m.PACKAGES, rule=individual_budget)
     if policy.budget_rule == "pooled":
         m.pooled_budget = pyo.Constraint(m.SCHEMES, rule=pooled_budget)
+    if policy.cover_funding == "pooled_budgets":
+        rates = p.providers.set_index("provider_id")
+        m.cover_rate = {
+            (k, b): float(rates.at[k, f"block_rate_{b}"])
+            for k in sorted({k for _, k in m.BLOCK}) for b in m.BANDS
+        }
+        m.POOL_SCHEMES = pyo.Set(initialize=sorted(m.ix.providers_at_scheme))
+        m.pooled_budgets_pay_for_cover = pyo.Constraint(
+            m.POOL_SCHEMES, rule=pooled_budgets_pay_for_cover)

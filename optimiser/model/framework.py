@@ -51,6 +51,63 @@ def provider_capacity(m: pyo.ConcreteModel, k: str) -> pyo.Expression:
     return m.provider_hours[k] <= m.capacity[k]
 
 
+def call_off_in_rank_order(m: pyo.ConcreteModel, r: str, f: str) -> pyo.Expression:
+    """Essex (seed 004): work is called off in rank order. Resident r's package may go to a
+    provider ranked below f only if f is not admitted or f is full; the resident's own named
+    provider is exempt (choice still counts)."""
+    worse = m.ix.call_off_below[r, f]
+    return pyo.quicksum(m.care[j] for j in worse) <= 1 - m.admit[f] + m.full[f]
+
+
+def full_means_no_room(m: pyo.ConcreteModel, f: str) -> pyo.Expression:
+    """f counts as full only when its spare weekly capacity is below the largest package it
+    could be called off for."""
+    return m.provider_hours[f] >= (m.capacity[f] - m.largest_package[f]) * m.full[f]
+
+
+def admitted_in_rank_order(m: pyo.ConcreteModel, f: str, g: str) -> pyo.Expression:
+    """The council cannot pass over a better-ranked provider by leaving it off the framework:
+    f (ranked below g, in a zone g also serves) is admitted only if g is."""
+    return m.admit[f] <= m.admit[g]
+
+
+def _rank_pairs(p: Params) -> list[tuple[str, str]]:
+    """(f, g): g ranked directly or indirectly above f and sharing a zone with f."""
+    serves = p.zones.dropna().merge(p.ranking[["provider_id", "rank"]], on="provider_id")
+    pairs = serves.merge(serves, on="zone", suffixes=("", "_above"))
+    pairs = pairs[pairs["rank_above"] < pairs["rank"]]
+    return sorted(set(zip(pairs["provider_id"], pairs["provider_id_above"], strict=True)))
+
+
+def _call_off_pairs(p: Params) -> dict:
+    """{(resident, better provider f): [framework routes of that resident to providers ranked
+    below f, other than the resident's named provider]}, from the ranking."""
+    fw = p.routes[p.routes["kind"] == "framework"][
+        ["route", "resident_id", "provider_id", "preferred"]]
+    fw = fw.merge(p.ranking[["provider_id", "rank"]], on="provider_id")
+    pairs = fw.merge(fw, on="resident_id", suffixes=("_better", ""))
+    pairs = pairs[(pairs["rank_better"] < pairs["rank"]) & ~pairs["preferred"]]
+    pairs = pairs.sort_values(["resident_id", "rank_better", "rank"])
+    grouped = pairs.groupby(["resident_id", "provider_id_better"], sort=True)["route"]
+    return {key: list(routes) for key, routes in grouped}
+
+
+def add_rank_order(m: pyo.ConcreteModel, p: Params) -> None:
+    """The call-off rule's rows and the 'full' indicators it needs."""
+    m.ix.call_off_below = _call_off_pairs(p)
+    m.CALL_OFF = pyo.Set(dimen=2, initialize=sorted(m.ix.call_off_below))
+    better = sorted({f for _, f in m.ix.call_off_below})
+    m.RANKED_ABOVE = pyo.Set(initialize=better)
+    fw = p.routes[p.routes["kind"] == "framework"]
+    largest = fw.groupby("provider_id")["paid_hours"].max()
+    m.largest_package = {f: float(largest.get(f, 0.0)) for f in better}
+    m.full = pyo.Var(m.RANKED_ABOVE, within=pyo.Binary)
+    m.full_means_no_room = pyo.Constraint(m.RANKED_ABOVE, rule=full_means_no_room)
+    m.call_off_in_rank_order = pyo.Constraint(m.CALL_OFF, rule=call_off_in_rank_order)
+    m.RANK_PAIRS = pyo.Set(dimen=2, initialize=_rank_pairs(p))
+    m.admitted_in_rank_order = pyo.Constraint(m.RANK_PAIRS, rule=admitted_in_rank_order)
+
+
 def add_framework(m: pyo.ConcreteModel, p: Params) -> None:
     policy = p.scenario.policy
     fw = p.framework
@@ -92,3 +149,5 @@ def add_framework(m: pyo.ConcreteModel, p: Params) -> None:
     m.provider_hours = pyo.Var(m.SUPPLIERS, within=pyo.NonNegativeReals)
     m.provider_hours_supplied = pyo.Constraint(m.SUPPLIERS, rule=provider_hours_supplied)
     m.provider_capacity = pyo.Constraint(m.SUPPLIERS, rule=provider_capacity)
+    if policy.call_off_in_rank_order and policy.allow_framework:
+        add_rank_order(m, p)

@@ -18,11 +18,19 @@ COST_LINES: dict[str, str] = {
     "framework_fixed": "Framework admission and monitoring",
     "direct_payments": "Direct payments and their administration",
     "coordination": "Coordination of providers active in schemes",
+    "cash_allocations": "Cash allocations paid to residents (core and flexi)",
 }
 
 
 def _routes_of_kind(m: pyo.ConcreteModel, kind: str) -> pyo.Expression:
     return pyo.quicksum(m.route_price[j] * m.care[j] for j in m.routes_by_kind.get(kind, []))
+
+
+def cash_allocations(p: Params) -> float:
+    """C^cash: the share of every personal budget paid as cash (seed 002, Look Ahead); fixed by
+    the model file, the same whatever the plan, so it moves the total, not the choices."""
+    share = p.scenario.policy.cash_allocation_share
+    return float(share * p.packages["weekly_budget"].sum())
 
 
 def add_objective(m: pyo.ConcreteModel, p: Params) -> None:
@@ -48,6 +56,7 @@ def add_objective(m: pyo.ConcreteModel, p: Params) -> None:
     m.cost_coordination = pyo.Expression(
         expr=m.coordination_cost * pyo.quicksum(m.in_scheme[s, k] for s, k in m.ACTIVE)
     )
+    m.cost_cash_allocations = pyo.Expression(expr=cash_allocations(p))
     m.weekly_cost = pyo.Objective(
         expr=pyo.quicksum(getattr(m, f"cost_{line}") for line in COST_LINES),
         sense=pyo.minimize,

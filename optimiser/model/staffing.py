@@ -39,9 +39,11 @@ def minimum_cover(m: pyo.ConcreteModel, s: str, t: int) -> pyo.Expression:
 
 def care_and_reserve_cover(m: pyo.ConcreteModel, s: str, t: int) -> pyo.Expression:
     """Enough staff for the planned care the on-site team delivers in the slot (double-ups count
-    twice) plus the emergency reserve that must float free for calls."""
+    twice) plus the emergency reserve that must float free for calls, plus the support-tier
+    check visits where the model has tiers."""
     planned = pyo.quicksum(load * m.care[j] for j, load in m.ix.block_load.get((s, t), []))
-    return on_duty(m, s, t) >= planned + m.reserve[s, t] * awarded(m, s)
+    fixed = m.reserve[s, t] + m.tier_load.get((s, t), 0.0)
+    return on_duty(m, s, t) >= planned + fixed * awarded(m, s)
 
 
 def double_up_cover(m: pyo.ConcreteModel, s: str, t: int, j: int) -> pyo.Expression:
@@ -80,6 +82,11 @@ def add_staffing(m: pyo.ConcreteModel, p: Params) -> None:
     )
     m.reserve = pyo.Param(
         m.COVER, initialize=dict(zip(keys, cover["reserve"].tolist(), strict=True))
+    )
+    tl = p.tier_load
+    m.tier_load = (
+        {} if tl.empty
+        else dict(zip(zip(tl["scheme_id"], tl["slot"], strict=True), tl["load"], strict=True))
     )
     m.staff = pyo.Var(m.ONSITE_SCHEMES, m.PATTERNS, within=pyo.NonNegativeIntegers)
     m.rota_is_the_contract = pyo.Constraint(m.ONSITE_SCHEMES, m.BANDS, rule=rota_is_the_contract)
