@@ -1,0 +1,207 @@
+"""The rules behind the commissioning models of docs/models.md, each on a tiny instance whose
+optimal weekly cost is worked out by hand, and each plan written and passed by the checker.
+
+Base instance (tests/factory.py): one scheme with one member of staff round the clock at
+GBP 3,990 a week (see test_model_rules.py). Unless a test says otherwise the on-site provider
+P1 is made too dear to matter off site (framework rate GBP 40, admission GBP 20 a week) and no
+care is carried by the block, so only the rule under test decides who delivers the care.
+"""
+
+from __future__ import annotations
+
+import pytest
+from factory import offsite, provider, resident, scheme, visit, write_dataset, write_model
+
+from optimiser.checks import verify_folder
+from optimiser.run import solve_file
+
+DAY_NIGHT = {"patterns": [[7, 15], [22, 9]]}
+WITH_HOUR = {"patterns": [[7, 15], [22, 9], [10, 1]]}
+BASE = 3990.0
+NO_BLOCK_CARE = {"allow_block_care": False, "allow_onsite_spot": False}
+ONSITE_DEAR = provider(framework_rate_day=40, framework_rate_night=50, framework_rate_weekend=40,
+                       framework_admission_cost=1040)
+
+
+def solved(tmp_path, policy=None, shifts=None, **tables):
+    """Solve, write and verify a tiny model; the outcome (with its plan)."""
+    data = write_dataset(tmp_path / "data", **tables)
+    model = write_model(tmp_path, data, policy=policy, shifts=shifts or DAY_NIGHT)
+    outcome = solve_file(model, tmp_path / "results", charts=False)
+    assert outcome.result is not None and outcome.result.status == "optimal", outcome.reasons
+    assert outcome.problems == [], outcome.problems
+    assert verify_folder(outcome.written_to) == []
+    return outcome
+
+
+def total(outcome) -> float:
+    return float(outcome.plan.cost_lines.set_index("line").at["total", "weekly_gbp"])
+
+
+def line(outcome, name: str) -> float:
+    return float(outcome.plan.cost_lines.set_index("line").at[name, "weekly_gbp"])
+
+
+# --------------------------------------------------------------------------- core-flexi
+
+
+def test_cash_allocation_is_paid_and_tightens_the_budget(tmp_path):
+    # One 1-hour weekday visit; resident budget GBP 30, no top-up, strongly prefers P3
+    # (GBP 30 an hour); P2 charges GBP 25. No cash: P3 fits the budget exactly and the strong
+    # preference binds: 3990 + 30. With 10 % cash (GBP 3), flexible hours must fit GBP 27, so
+    # P3 is out of reach, the preference no longer binds, and P2 takes the visit:
+    # 3990 + 25 + 3 = 4018.
+    tables = {
+        "providers": [ONSITE_DEAR, offsite(provider_id="P2"),
+                      offsite(provider_id="P3", framework_rate_day=30)],
+        "residents": [resident(weekly_budget=30, preferred_provider="P3",
+                               preference_strength="strong")],
+    }
+    policy = {**NO_BLOCK_CARE, "budget_topup_share": 0.0}
+    none = solved(tmp_path / "a", policy=policy, **tables)
+    assert total(none) == pytest.approx(BASE + 30)
+    cash = solved(tmp_path / "b", policy={**policy, "cash_allocation_share": 0.1}, **tables)
+    assert line(cash, "cash_allocations") == pytest.approx(3.0)
+    assert total(cash) == pytest.approx(BASE + 25 + 3)
+    assert cash.plan.allocations["provider_id"].tolist() == ["P2"]
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+def test_outcome_payments_and_reablement_price_hourly_care(tmp_path):
+    # P2: GBP 25 an hour, expected achievement a = 0.8 (outcome_achievement column).
+    # Paid on outcomes, w = 0.25: 0.75 + 0.25 x 0.8 = 0.95 of the price.
+    # Reablement for rho = 0.5 of packages: kept hours 1 - 0.5 x 0.8 x (0.52 + 0.21 x 0.5)
+    # x (1 - 6/52) = 1 - 0.4 x 0.625 x 46/52 = 0.778846; bonus GBP 520 per success:
+    # 0.5 x 0.8 x 0.52 x 520 / 52 = 2.08 a week. Price 25 x 0.778846 x 0.95 + 2.08 = 20.5776.
+    tables = {"providers": [ONSITE_DEAR, offsite(provider_id="P2", outcome_achievement=0.8)]}
+    policy = {**NO_BLOCK_CARE, "outcome_payment_share": 0.25, "reablement_share": 0.5,
+              "reablement_bonus": 520.0}
+    out = solved(tmp_path, policy=policy, **tables)
+    price = 25 * (1 - 0.4 * 0.625 * 46 / 52) * 0.95 + 2.08
+    assert line(out, "framework_care") == pytest.approx(price, abs=0.01)
+    assert total(out) == pytest.approx(BASE + price, abs=0.01)
+
+
+def test_achievement_defaults_to_satisfaction(tmp_path):
+    # No outcome_achievement: a = satisfaction / 100 = 0.6; w = 0.25 only:
+    # 25 x (0.75 + 0.25 x 0.6) = 22.50.
+    tables = {"providers": [ONSITE_DEAR, offsite(provider_id="P2", satisfaction=60)]}
+    out = solved(tmp_path, policy={**NO_BLOCK_CARE, "outcome_payment_share": 0.25}, **tables)
+    assert line(out, "framework_care") == pytest.approx(22.50)
+
+
+# --------------------------------------------------------------------------- zones
+
+
+ZONE_TABLES = {
+    # P2 is cheap on weekdays, P3 at weekends; R1 has a Monday visit, R2 a Saturday one.
+    "providers": [ONSITE_DEAR,
+                  offsite(provider_id="P2", framework_rate_day=20, framework_rate_weekend=40,
+                          framework_monitoring_cost=260),
+                  offsite(provider_id="P3", framework_rate_day=40, framework_rate_weekend=20,
+                          framework_monitoring_cost=520)],
+    "residents": [resident(), resident(resident_id="R2")],
+    "visits": [visit(), visit(resident_id="R2", day="Sat")],
+}
+
+
+def test_one_provider_per_zone_and_cheaper_monitoring(tmp_path):
+    # Free choice: P2 for R1 and P3 for R2, 20 + 20, monitoring 5 + 10: 3990 + 55.
+    free = solved(tmp_path / "a", policy=NO_BLOCK_CARE, **ZONE_TABLES)
+    assert total(free) == pytest.approx(BASE + 55)
+    # One provider per zone: P2 for both, 20 + 40 + 5 = 65 (P3 for both: 40 + 20 + 10 = 70).
+    zone = {**NO_BLOCK_CARE, "min_framework_per_zone": 1, "max_framework_per_zone": 1}
+    one = solved(tmp_path / "b", policy=zone, **ZONE_TABLES)
+    assert total(one) == pytest.approx(BASE + 65)
+    assert set(one.plan.allocations["provider_id"]) == {"P2"}
+    # Monitoring halved: 20 + 40 + 2.50.
+    half = solved(tmp_path / "c", policy={**zone, "framework_monitoring_factor": 0.5},
+                  **ZONE_TABLES)
+    assert total(half) == pytest.approx(BASE + 62.5)
+    assert line(half, "framework_fixed") == pytest.approx(2.5)
+
+
+# --------------------------------------------------------------------------- cost-quality
+
+
+RANK_TABLES = {
+    # P2: GBP 20, requires improvement, satisfaction 50: price score 100, quality
+    # 100 x (2/4 + 0.5)/2 = 50, score 75. P3: GBP 25, outstanding, satisfaction 100: price
+    # score 80, quality 100, score 90. P1 (GBP 40, good, 80): 50 and 77.5, score 63.75.
+    # Ranking: P3, P2, P1.
+    "providers": [ONSITE_DEAR,
+                  offsite(provider_id="P2", framework_rate_day=20,
+                          cqc_rating="requires_improvement", satisfaction=50),
+                  offsite(provider_id="P3", cqc_rating="outstanding", satisfaction=100)],
+}
+RANKED = {**NO_BLOCK_CARE, "call_off_in_rank_order": True}
+
+
+def test_work_is_called_off_in_rank_order(tmp_path):
+    cheapest = solved(tmp_path / "a", policy=NO_BLOCK_CARE, **RANK_TABLES)
+    assert total(cheapest) == pytest.approx(BASE + 20)
+    # P2 may be admitted only if P3 is, and then the visit goes to P3 unless P3 is full.
+    ranked = solved(tmp_path / "b", policy=RANKED, **RANK_TABLES)
+    assert total(ranked) == pytest.approx(BASE + 25)
+    assert ranked.plan.allocations["provider_id"].tolist() == ["P3"]
+    ranking = ranked.plan.extras["ranking"].set_index("provider_id")
+    assert ranking["rank"].to_dict() == {"P3": 1, "P2": 2, "P1": 3}
+    assert ranking.at["P2", "score"] == pytest.approx(75.0)
+    assert ranking.at["P1", "score"] == pytest.approx(63.75)
+
+
+def test_work_passes_down_the_ranking_when_the_better_provider_is_full(tmp_path):
+    # P3 can take only half an hour a week: it is full for a 1-hour package, so P2 may have it.
+    tables = {"providers": [RANK_TABLES["providers"][0], RANK_TABLES["providers"][1],
+                            offsite(provider_id="P3", cqc_rating="outstanding", satisfaction=100,
+                                    weekly_capacity_hours=0.5)]}
+    out = solved(tmp_path, policy=RANKED, **tables)
+    assert total(out) == pytest.approx(BASE + 20)
+
+
+def test_named_provider_is_exempt_from_rank_order(tmp_path):
+    tables = {**RANK_TABLES, "residents": [resident(preferred_provider="P2",
+                                                    preference_strength="weak")]}
+    out = solved(tmp_path, policy=RANKED, **tables)
+    assert total(out) == pytest.approx(BASE + 20)
+
+
+# --------------------------------------------------------------------------- tiers
+
+
+TIER_TABLES = {
+    # Heavy night calls (3 an hour of 20 minutes): 3 waking staff at night without tiers.
+    "schemes": [scheme(night_calls_per_hour=3, mean_call_minutes=20)],
+    "residents": [resident(needs_band="none", weekly_budget=0),
+                  resident(resident_id="R2")],
+    "visits": [visit(resident_id="R2")],
+}
+
+
+def test_monitoring_only_residents_shrink_the_emergency_reserve(tmp_path):
+    # Without tiers: days 2100, nights 3 x 1890 = 7770.
+    plain = solved(tmp_path / "a", **TIER_TABLES)
+    assert total(plain) == pytest.approx(2100 + 3 * 1890)
+    # With tiers R1 (no assessed care) is 1*: only half the residents use the response, so
+    # 1.5 calls an hour, A = 0.5 erlang. c = 1: 1 - 0.5 e^(-0.25) = 61 % < 90 %; c = 2:
+    # B = 0.125/1.625 = 0.0769, C = 0.0769/(1 - 0.25 x 0.9231) = 0.1,
+    # 1 - 0.1 e^(-0.75) = 95.3 % >= 90 %: 2 at night, 2100 + 2 x 1890 = 5880.
+    tiers = solved(tmp_path / "b", policy={"support_tiers": True}, **TIER_TABLES)
+    assert total(tiers) == pytest.approx(2100 + 2 * 1890)
+    table = tiers.plan.extras["tiers"].set_index("tier")
+    assert table["residents"].to_dict() == {1: 1, 2: 1}
+
+
+def test_daily_check_visits_add_to_the_staff_on_duty(tmp_path):
+    # R2 chooses 5*: 7 visits of 15 minutes = 1.75 h a week over the 42 hours from 10:00 to
+    # 16:00, 1/24 of a carer in each. At Monday 10:00 R2's own visit already fills the one
+    # carer on duty, so a 1-hour shift at 10:00 (GBP 20) is added: 5880 + 20.
+    tables = {**TIER_TABLES, "residents": [TIER_TABLES["residents"][0],
+                                           resident(resident_id="R2", support_tier=5)]}
+    out = solved(tmp_path, policy={"support_tiers": True}, shifts=WITH_HOUR, **tables)
+    assert total(out) == pytest.approx(2100 + 2 * 1890 + 20)
+    cover = out.plan.cover.set_index(["slot"])
+    assert cover.at[10, "check_visits"] == pytest.approx(1.75 / 42, abs=1e-4)
+    assert cover.at[9, "check_visits"] == 0.0

@@ -1,0 +1,62 @@
+"""Cover paid from pooled budgets (micro-commissioning), checked against hand arithmetic.
+
+One scheme whose on-site team costs GBP 3,990 a week (one member of staff round the clock, see
+test_model_rules.py) and one resident with a 1-hour weekday visit, bought from the on-site
+provider by the hour at GBP 25. The pool is the budget plus the 10 % top-up.
+"""
+
+from __future__ import annotations
+
+import pytest
+from factory import resident, write_dataset, write_model
+
+from optimiser.checks import build_context, check_pooled_cover, verify_folder
+from optimiser.data.load import load_dataset
+from optimiser.run import solve_file
+
+MICRO = {"allow_block_care": False, "cover_funding": "pooled_budgets"}
+DAY_NIGHT = {"patterns": [[7, 15], [22, 9]]}
+
+
+def micro(tmp_path, budget: float):
+    data = write_dataset(tmp_path / "data", residents=[resident(weekly_budget=budget)])
+    model = write_model(tmp_path, data, policy=MICRO, shifts=DAY_NIGHT)
+    outcome = solve_file(model, tmp_path / "results", charts=False)
+    assert outcome.result is not None and outcome.result.status == "optimal", outcome.reasons
+    assert outcome.problems == [], outcome.problems
+    assert verify_folder(outcome.written_to) == []
+    return outcome
+
+
+def test_a_pool_that_can_pay_keeps_the_cover(tmp_path):
+    # Pool 5000 x 1.1 = 5500; care draws 25, leaving 5475 >= 3990: cover kept, 3990 + 25.
+    out = micro(tmp_path, 5000)
+    assert out.plan.cost_lines.set_index("line").at["total", "weekly_gbp"] == pytest.approx(4015)
+    table = out.plan.extras["cover_funding"].iloc[0]
+    assert bool(table["has_24h_cover"]) and table["restore_cost_weekly"] == 0
+    assert table["pooled_budgets"] == pytest.approx(5500)
+
+
+def test_a_pool_that_cannot_pay_loses_the_cover_and_prices_restoring_it(tmp_path):
+    # Pool 3000 x 1.1 = 3300; care draws 25, leaving 3275 < 3990: the scheme loses its
+    # cover; restoring it needs 3990 - 3275 = 715 a week (52 weeks: 37,180 a year). Without a
+    # team on site the visit is bought from P1 as a framework provider at the same GBP 25.
+    out = micro(tmp_path, 3000)
+    assert out.plan.block_contracts.empty
+    assert out.plan.cost_lines.set_index("line").at["total", "weekly_gbp"] == pytest.approx(25)
+    row = out.plan.extras["cover_funding"].iloc[0]
+    assert not bool(row["has_24h_cover"])
+    assert row["restore_cost_weekly"] == pytest.approx(715)
+    assert row["restore_cost_annual"] == pytest.approx(37180)
+    assert out.scenario.policy.schemes_without_cover == ("S1",)
+    assert any("lose 24-hour cover" in note for note in out.notes)
+
+
+def test_checker_refuses_a_team_the_pool_cannot_pay_for(tmp_path):
+    # A plan made with a 5000 budget, checked against data where the budget is 3000: the
+    # team (3990) plus care (25) exceed the 3300 pool, and the checker says so.
+    out = micro(tmp_path / "ok", 5000)
+    data = write_dataset(tmp_path / "poor", residents=[resident(weekly_budget=3000)])
+    ctx = build_context(out.written_to, load_dataset(data), out.scenario)
+    problems = check_pooled_cover(ctx)
+    assert len(problems) == 1 and "pooled budgets" in problems[0]
