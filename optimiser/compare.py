@@ -42,7 +42,8 @@ HEADLINES = HEADLINE_FIGURES
 COST_COLUMNS: tuple[str, ...] = tuple(f"annual_{line}" for line in COST_LINES)
 COLUMNS: tuple[str, ...] = (
     "model", "description", "dataset", "status", "reason", "gap", "annual_cost",
-    *COST_COLUMNS, *HEADLINES, "run_seconds", "results_folder",
+    *COST_COLUMNS, *HEADLINES, "cover_restore_cost_annual", "findings", "run_seconds",
+    "results_folder",
 )
 
 # Plain-English status of a model run, by what happened.
@@ -70,7 +71,8 @@ SHORT_LINES = {
     "coordination": "Coordination",
 }
 # Colours for the cost lines, in COST_LINES order (same blue as the single-run chart first).
-LINE_COLOURS = ("#3b6ea5", "#9bb7d4", "#e1812c", "#3a923a", "#98df8a", "#c03d3e", "#8c6bb1")
+LINE_COLOURS = ("#3b6ea5", "#9bb7d4", "#e1812c", "#3a923a", "#98df8a", "#c03d3e", "#8c6bb1",
+                "#bcbd22")
 
 
 @dataclass
@@ -165,6 +167,10 @@ def _plan_figures(outcome: Outcome) -> dict[str, object]:
     figures: dict[str, object] = {"gap": outcome.result.gap, "annual_cost": annual["total"]}
     figures.update({f"annual_{line}": annual.get(line, 0.0) for line in COST_LINES})
     figures.update({key: summary.get(key) for key in HEADLINES})
+    funding = plan.extras.get("cover_funding")
+    figures["cover_restore_cost_annual"] = (
+        round(float(funding["restore_cost_annual"].sum()), 2) if funding is not None else 0.0)
+    figures["findings"] = " ".join(outcome.notes)
     figures["results_folder"] = str(outcome.written_to)
     return figures
 

@@ -264,3 +264,94 @@ def test_an_interrupted_solve_stops_the_comparison(tmp_path, monkeypatch):
                                        str(tmp_path / "results")])
     assert result.exit_code == 130
     assert not (tmp_path / "results" / "compare").exists()
+
+
+# The models with rules beyond the route switches, on the ranking instance (two 1-hour
+# Monday visits; on-site P1 at 25 from the budget, P2 at 22 x 75/60 = 27.50 on the framework).
+DEFINING = {
+    "micro": ("allow_block_care", "allow_onsite_spot", "cover_funding"),
+    "core-flexi": ("allow_block_care", "cash_allocation_share"),
+    "tiers": ("support_tiers", "tier_visits_per_week", "tier_visit_minutes"),
+    "zones": ("allow_onsite_spot", "min_framework_per_zone", "max_framework_per_zone",
+              "framework_monitoring_factor", "outcome_payment_share", "reablement_share",
+              "reablement_bonus"),
+    "cost-quality": ("call_off_in_rank_order", "rank_price_weight",
+                     "framework_monitoring_factor"),
+    "outcomes": ("outcome_payment_share", "reablement_share", "reablement_no_care",
+                 "reablement_reduced", "reablement_reduction", "reablement_weeks",
+                 "reablement_bonus"),
+}
+
+
+def defining(model: str) -> dict[str, object]:
+    policy = tomllib.loads((MODELS / f"{model}.toml").read_text(encoding="utf-8"))["policy"]
+    return {key: policy[key] for key in DEFINING[model]}
+
+
+@pytest.fixture(scope="module")
+def paper_models(ranking):
+    _, root = ranking
+    data = root / "data"
+    (root / "papers").mkdir()
+    files = [write_model(root / "papers", data, policy=defining(name), shifts=DAY_NIGHT,
+                         name=name) for name in DEFINING]
+    runs = compare_models(files, root / "papers" / "results")
+    return {run.name: run for run in runs}
+
+
+def test_every_paper_model_has_a_verified_plan(paper_models):
+    for name, run in paper_models.items():
+        assert run.has_plan and run.status == "optimal", (name, run.status, run.reasons)
+
+
+def test_micro_loses_cover_the_pool_cannot_pay_for(paper_models):
+    # Budgets 2 x 1000 plus 10 % = 2200. Keeping cover (council pays), both visits are bought
+    # from P1 on site at 25: 2200 - 50 = 2150 left for a team costing 3990: short by 1840 a
+    # week. So no team; both visits from P2 on the framework at 27.50: GBP 55 a week.
+    run = paper_models["micro"]
+    plan = run.outcome.plan
+    assert plan.block_contracts.empty
+    assert run.outcome.result.objective == pytest.approx(55.0)
+    funding = plan.extras["cover_funding"].iloc[0]
+    assert funding["restore_cost_weekly"] == pytest.approx(1840.0)
+    row = comparison_table([run]).iloc[0]
+    assert row["cover_restore_cost_annual"] == pytest.approx(1840.0 * 52)
+    assert "lose 24-hour cover" in row["findings"]
+
+
+def test_core_flexi_pays_cash_and_keeps_care_off_the_block(paper_models):
+    # Cash 10 % of 2 x 1000 = 200; both visits from P1 on site at 25: 3990 + 50 + 200.
+    run = paper_models["core-flexi"]
+    assert "block" not in set(allocations(run)["route_kind"])
+    assert run.outcome.result.objective == pytest.approx(BASE + 250)
+
+
+def test_zones_have_exactly_one_provider_per_zone(paper_models):
+    alloc = allocations(paper_models["zones"])
+    assert len(paper_models["zones"].outcome.plan.framework) == 1
+    hourly = alloc[alloc["route_kind"].isin(["framework", "spot"])]
+    assert hourly["provider_id"].nunique() == 1 and set(hourly["route_kind"]) == {"framework"}
+
+
+def test_cost_quality_calls_off_the_best_ranked_admitted_provider(paper_models):
+    run = paper_models["cost-quality"]
+    ranking = run.outcome.plan.extras["ranking"]
+    admitted = ranking[ranking["admitted"]].sort_values("rank")
+    framework = allocations(run).query("route_kind == 'framework'")
+    assert set(framework["provider_id"]) <= {admitted["provider_id"].iloc[0]} | set(
+        ranking.loc[ranking["full"], "provider_id"])
+
+
+def test_tiers_and_outcomes_write_their_tables(paper_models):
+    assert set(paper_models["tiers"].outcome.plan.extras["tiers"]["tier"]) == {2}
+    fw = allocations(paper_models["outcomes"]).query("route_kind in ['framework', 'spot']")
+    # Spot at P1 (a = 0.8): 25 x 0.95 x (1 - 0.1 x 0.8 x 0.625 x 46/52) + 0.1 x 0.8 x 0.52
+    # x 400 / 52 = 23.0128 a visit.
+    expected = 25 * 0.95 * (1 - 0.05 * 46 / 52) + 0.08 * 0.52 * 400 / 52
+    assert fw["weekly_cost"].tolist() == pytest.approx([expected] * len(fw), abs=0.01)
+
+
+def test_optimised_is_never_dearer_than_cost_quality(ranking, paper_models):
+    runs, _ = ranking
+    assert runs["optimised"].outcome.result.objective <= (
+        paper_models["cost-quality"].outcome.result.objective + 0.01)
