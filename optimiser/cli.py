@@ -317,12 +317,18 @@ def generate(out_dir: Path, n_schemes: int, n_providers: int | None, seed: int) 
               help="Scenarios solved at once, each in its own process.")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Send scenarios to a running Dask cluster, e.g. tcp://10.0.0.5:8786.")
+@click.option("--base-set", "base_overrides", multiple=True, metavar="KEY=VALUE",
+              help="Change a model-file setting for the first (base) scenario only, e.g. a "
+              "longer solver.time_limit: every other scenario starts from its plan.")
+@click.option("--rebuild", is_flag=True,
+              help="Build and solve every scenario from scratch (default: reuse each "
+              "process's HiGHS model where only numbers change, starting from the base plan).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path),
               help="Output folder (default results/sweep-<model>).")
 def sweep(model_file: Path | None, sweep_file: Path | None, varies: tuple[str, ...],
           factorial: bool, random_draws: int, seed: int, overrides: tuple[str, ...],
           time_limit: float | None, workers: int, scheduler: str | None,
-          out_dir: Path | None) -> None:
+          base_overrides: tuple[str, ...], rebuild: bool, out_dir: Path | None) -> None:
     """Solve one model under many what-ifs and say how robust the plan is.
 
     Writes OUT/sweep.csv (one row per scenario: the values moved, status, cost and its lines,
@@ -348,8 +354,10 @@ def sweep(model_file: Path | None, sweep_file: Path | None, varies: tuple[str, .
         fixed = dict(_parse_override(o) for o in overrides)
         if time_limit is not None:
             fixed["solver.time_limit"] = time_limit
-        spec = replace(spec, fixed={**spec.fixed, **fixed})
-        outcome = _run_sweep(sweeps, spec, out_dir, workers, scheduler)
+        base_fixed = dict(_parse_override(o) for o in base_overrides)
+        spec = replace(spec, fixed={**spec.fixed, **fixed},
+                       base_fixed={**spec.base_fixed, **base_fixed})
+        outcome = _run_sweep(sweeps, spec, out_dir, workers, scheduler, reuse=not rebuild)
     except InputError as exc:
         errors.print(f"[bold red]{escape(str(exc))}[/]")
         sys.exit(EXIT_INPUT)
@@ -362,7 +370,8 @@ def sweep(model_file: Path | None, sweep_file: Path | None, varies: tuple[str, .
     sys.exit(EXIT_OK)
 
 
-def _run_sweep(sweeps, spec, out_dir: Path | None, workers: int, scheduler: str | None):
+def _run_sweep(sweeps, spec, out_dir: Path | None, workers: int, scheduler: str | None,
+               reuse: bool = True):
     """Run the sweep under a progress bar with the time left."""
     from rich.progress import (
         BarColumn,
@@ -385,7 +394,7 @@ def _run_sweep(sweeps, spec, out_dir: Path | None, workers: int, scheduler: str 
                                   f" ({row['seconds']:.0f} s)")
 
         return sweeps.run_sweep(spec, out_dir, workers=workers, scheduler=scheduler,
-                                on_done=done)
+                                on_done=done, reuse=reuse)
 
 
 if __name__ == "__main__":

@@ -134,6 +134,11 @@ def compile_model(model: pyo.ConcreteModel) -> Compiled:
                     rows=rows)
 
 
+def set_options(h: highspy.Highs, options: SolverOptions, log_file: Path | None) -> None:
+    """Set HiGHS options on an instance kept between solves (see _options)."""
+    _options(h, options, log_file)
+
+
 def _options(h: highspy.Highs, options: SolverOptions, log_file: Path | None) -> None:
     """Set HiGHS options, refusing any HiGHS rejects (Pyomo would ignore them silently)."""
     wanted = {
@@ -209,6 +214,7 @@ def _run(h: highspy.Highs, watch: _Watch) -> None:
     try:
         h.run()
     finally:
+        h.cbMipInterrupt.unsubscribe(watch.on_interrupt_check)  # an instance may be reused
         if main:
             signal.signal(signal.SIGINT, previous)
 
@@ -223,6 +229,14 @@ def run_highs(
     h = highspy.Highs()
     _options(h, options, log_file)
     h.passModel(compiled.lp)
+    return run_held(h, compiled, progress)
+
+
+def run_held(
+    h: highspy.Highs, compiled: Compiled, progress: Progress | None = None
+) -> tuple[SolveResult, np.ndarray | None]:
+    """Solve the model a HiGHS instance already holds (options set, compiled.lp passed or
+    pushed into it), so a sweep can keep one instance between scenarios (optimiser.resolve)."""
     watch = _Watch(progress)
     start = time.perf_counter()
     _run(h, watch)
@@ -296,11 +310,17 @@ def solve(
     result, values = run_highs(compiled, options, log_file, progress)
     result.compile_seconds = compile_seconds
     if values is not None:
-        for var in model.component_data_objects(pyo.Var, descend_into=True):
-            if not var.fixed:
-                var.set_value(0.0, skip_validation=True)  # absent columns are unused: zero
-        load_values(compiled, values)
+        load_plan(model, compiled, values)
     return result
+
+
+def load_plan(model: pyo.ConcreteModel, compiled: Compiled, values: np.ndarray) -> None:
+    """Load a solution into the whole model: variables the compiler left out (they appear in
+    no constraint or objective) are unused, so they are set to zero rather than left unset."""
+    for var in model.component_data_objects(pyo.Var, descend_into=True):
+        if not var.fixed:
+            var.set_value(0.0, skip_validation=True)
+    load_values(compiled, values)
 
 
 def value(component: object) -> float:

@@ -39,8 +39,9 @@ from optimiser.model.build import build_model
 from optimiser.model.objective import COST_LINES
 from optimiser.params import StaticInfeasibility, derive
 from optimiser.report import atomic_write, write_csv
+from optimiser.resolve import Plan, session
 from optimiser.results import HEADLINE_FIGURES, extract_plan
-from optimiser.solve import INTERRUPTED, STATUS_TEXT, solve
+from optimiser.solve import INTERRUPTED, STATUS_TEXT
 
 SUBJECT = "The sweep"
 ONE_AT_A_TIME = "one-at-a-time"
@@ -80,7 +81,9 @@ LEAD_COLUMNS: tuple[str, ...] = ("scenario_id", "varied")
 RESULT_COLUMNS: tuple[str, ...] = (
     "status", "reason", "gap", "objective_weekly", "annual_cost", *COST_COLUMNS, *HEADLINES,
 )
-TAIL_COLUMNS: tuple[str, ...] = ("seconds", "spec_hash")
+TAIL_COLUMNS: tuple[str, ...] = ("model", "start", "seconds", "spec_hash")
+START_PLAN_NAME = "start_plan.json"
+PLAN_KEY = "_plan"  # a worker's row carries the base plan under this key, never written
 _BLOCK_COLUMN = re.compile(r"block_(?P<scheme>.+)_(provider|hours)")
 
 
@@ -111,6 +114,9 @@ class SweepSpec:
     seed: int = 0
     sigma: float = DEFAULT_SIGMA
     fixed: dict[str, object] = field(default_factory=dict)
+    # Settings for the first scenario only (the base). Every other scenario starts from the
+    # base plan, so a longer time limit or a tighter gap for it pays off many times.
+    base_fixed: dict[str, object] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -230,6 +236,8 @@ def check_spec(spec: SweepSpec) -> Scenario:
     if problems:
         raise InputError(problems, SUBJECT)
     base = load_scenario(spec.model_file, spec.fixed)
+    if spec.base_fixed:
+        load_scenario(spec.model_file, {**spec.fixed, **spec.base_fixed})
     for vary in spec.varies:
         if not vary.is_scaling:
             problems += _key_problems(spec, vary)
@@ -260,7 +268,7 @@ def load_sweep_file(path: Path | str) -> SweepSpec:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError([f"{path.name}: not a valid TOML file ({exc})"], SUBJECT) from None
-    known = {"model", "mode", "vary", "random", "seed", "sigma", "set", "description"}
+    known = {"model", "mode", "vary", "random", "seed", "sigma", "set", "base", "description"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise InputError([f"{path.name}: unknown key(s) {', '.join(unknown)}"], SUBJECT)
@@ -275,7 +283,7 @@ def load_sweep_file(path: Path | str) -> SweepSpec:
     return SweepSpec(model_file=model, varies=tuple(parse_vary(v) for v in raw.get("vary", [])),
                      mode=raw.get("mode", ONE_AT_A_TIME), random=int(raw.get("random", 0)),
                      seed=int(raw.get("seed", 0)), sigma=float(raw.get("sigma", DEFAULT_SIGMA)),
-                     fixed=dict(raw.get("set", {})))
+                     fixed=dict(raw.get("set", {})), base_fixed=dict(raw.get("base", {})))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,6 +302,11 @@ class Task:
     varied: str = ""
     draw: tuple[int, int, float] | None = None  # (seed, index, sigma) of a random demand draw
     spec_hash: str = ""
+    # How to solve (not part of the hash: both ways answer the same question). reuse: keep
+    # this process's HiGHS model between scenarios and start from `start`, the base plan.
+    reuse: bool = False
+    start: Plan | None = None
+    keep_plan: bool = False  # return the plan (under PLAN_KEY) to start other scenarios from
 
 
 def _base_value(base: Scenario, vary: Vary) -> object:
@@ -352,9 +365,10 @@ def plan_scenarios(spec: SweepSpec) -> list[Task]:
             draw_index += 1
             draw = (spec.seed, draw_index, spec.sigma)
             values["random_draw"] = draw_index
+        own = {**fixed, **(spec.base_fixed if number == 0 else {})}
         task = Task(
             scenario_id=f"s{number:0{width}d}", model_file=str(spec.model_file),
-            overrides={**fixed, **{k: v for k, v in moved.items() if k not in SCALINGS}},
+            overrides={**own, **{k: v for k, v in moved.items() if k not in SCALINGS}},
             scalings={k: float(v) for k, v in moved.items() if k in SCALINGS},
             values=values, varied=label, draw=draw)
         tasks.append(replace(task, spec_hash=_hash(fingerprint, task)))
@@ -431,10 +445,15 @@ def _solve_task(task: Task) -> dict[str, object]:
         data = draw_demand(data, *task.draw)
     params = derive(data, scenario)
     model = build_model(params)
-    result = solve(model, scenario.solver)
+    solved = session(task.reuse).solve(model, scenario.solver, start=task.start,
+                                       routes=params.routes, want_plan=task.keep_plan)
+    result = solved.result
     if result.status == INTERRUPTED:
         raise KeyboardInterrupt  # Ctrl-C stops the sweep; it is not a result to keep
-    row: dict[str, object] = {"status": result.status, "gap": result.gap}
+    row: dict[str, object] = {"status": result.status, "gap": result.gap,
+                              "model": solved.model, "start": solved.start}
+    if solved.plan is not None:
+        row[PLAN_KEY] = solved.plan
     if not result.has_plan:
         row["reason"] = f"{STATUS_TEXT[result.status]} (HiGHS: {result.solver_status})"
         return row
@@ -506,48 +525,49 @@ def finished_rows(path: Path, tasks: list[Task]) -> dict[str, dict]:
 # Running: in-process, parallel processes, or a Dask cluster
 
 
-def _in_process(tasks: list[Task]) -> Iterator[dict]:
-    for task in tasks:
-        yield run_scenario(task)
+Runner = Callable[[list[Task]], Iterator[dict]]
 
 
-def _processes(tasks: list[Task], workers: int) -> Iterator[dict]:
-    """Spawned processes (no fork: HiGHS and threads do not survive a fork cleanly)."""
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-    try:
-        futures = [pool.submit(run_scenario, task) for task in tasks]
-        for future in as_completed(futures):
-            yield future.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+def _pool_rows(pool: ProcessPoolExecutor, tasks: list[Task]) -> Iterator[dict]:
+    futures = [pool.submit(run_scenario, task) for task in tasks]
+    for future in as_completed(futures):
+        yield future.result()
 
 
-def _dask(tasks: list[Task], address: str) -> Iterator[dict]:
-    """An existing Dask distributed cluster runs the same worker function."""
-    try:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
-    except ImportError:
-        raise InputError(["a scheduler address needs the 'distributed' package installed"],
-                         SUBJECT) from None
-    client = Client(address)
-    try:
-        futures = [client.submit(run_scenario, task, key=f"sweep-{task.scenario_id}-"
-                                 f"{task.spec_hash}", pure=False) for task in tasks]
-        for future in dask_completed(futures):
-            yield future.result()
-    finally:
-        client.close()
+def _dask_rows(client, tasks: list[Task]) -> Iterator[dict]:
+    from distributed import as_completed as dask_completed
+
+    futures = [client.submit(run_scenario, task, key=f"sweep-{task.scenario_id}-"
+                             f"{task.spec_hash}", pure=False) for task in tasks]
+    for future in dask_completed(futures):
+        yield future.result()
 
 
-def _rows(tasks: list[Task], workers: int, scheduler: str | None) -> Iterator[dict]:
-    if not tasks:
-        return iter(())
+@contextlib.contextmanager
+def _runner(workers: int, scheduler: str | None, count: int) -> Iterator[Runner]:
+    """Where scenarios run: in this process, in spawned processes (no fork: HiGHS and threads
+    do not survive a fork cleanly) or on an existing Dask cluster. One runner serves the whole
+    sweep, so worker processes keep their HiGHS model from the base scenario to the rest."""
     if scheduler:
-        return _dask(tasks, scheduler)
-    if workers > 1 and len(tasks) > 1:
-        return _processes(tasks, min(workers, len(tasks)))
-    return _in_process(tasks)
+        try:
+            from distributed import Client
+        except ImportError:
+            raise InputError(["a scheduler address needs the 'distributed' package installed"],
+                             SUBJECT) from None
+        client = Client(scheduler)
+        try:
+            yield lambda tasks: _dask_rows(client, tasks)
+        finally:
+            client.close()
+    elif workers > 1 and count > 1:
+        pool = ProcessPoolExecutor(max_workers=min(workers, count),
+                                   mp_context=get_context("spawn"))
+        try:
+            yield lambda tasks: _pool_rows(pool, tasks)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    else:
+        yield lambda tasks: (run_scenario(task) for task in tasks)
 
 
 @dataclass
@@ -564,12 +584,46 @@ def default_out(spec: SweepSpec) -> Path:
     return Path("results") / f"sweep-{spec.name}"
 
 
+def _saved_plan(folder: Path, base: Task) -> Plan | None:
+    """The base plan saved by an earlier run of this sweep, if it is the same base scenario."""
+    path = folder / START_PLAN_NAME
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(saved, dict) or saved.get("spec_hash") != base.spec_hash:
+        return None
+    return saved.get("plan") or None
+
+
+def _save_plan(folder: Path, base: Task, plan: Plan | None) -> None:
+    payload = json.dumps({"spec_hash": base.spec_hash, "plan": plan or {}}, sort_keys=True)
+    atomic_write(folder / START_PLAN_NAME, lambda p: p.write_text(payload, encoding="utf-8"))
+
+
+def _base_first(run: Runner, base: Task, folder: Path) -> tuple[dict | None, Plan | None]:
+    """The base plan every other scenario starts from: saved by an earlier run, or solved now
+    (its row is returned to be recorded)."""
+    plan = _saved_plan(folder, base)
+    if plan is not None:
+        return None, plan
+    row = next(iter(run([replace(base, reuse=True, keep_plan=True)])))
+    plan = row.pop(PLAN_KEY, None)
+    if plan:
+        _save_plan(folder, base, plan)
+    return row, plan
+
+
 def run_sweep(spec: SweepSpec, out: Path | None = None, workers: int = 1,
               scheduler: str | None = None,
               on_done: Callable[[dict, int, int], None] | None = None,
-              charts: bool = True) -> SweepOutcome:
+              charts: bool = True, reuse: bool = True) -> SweepOutcome:
     """Solve every scenario not already finished, rewriting sweep.csv after each one, then
-    write the charts and summary. on_done(row, done, total) reports progress."""
+    write the charts and summary. on_done(row, done, total) reports progress.
+
+    reuse (the default): the first scenario (the base) is solved first, and every other
+    scenario reuses its process's HiGHS model where the structure allows and starts from the
+    base plan (optimiser.resolve). reuse=False builds and solves each scenario from scratch."""
     tasks = plan_scenarios(spec)
     folder = Path(out) if out is not None else default_out(spec)
     folder.mkdir(parents=True, exist_ok=True)
@@ -581,13 +635,25 @@ def run_sweep(spec: SweepSpec, out: Path | None = None, workers: int = 1,
     solved: list[str] = []
     if on_done is not None and skipped:
         on_done({}, len(rows), len(tasks))
-    for row in _rows(todo, workers, scheduler):
+
+    def record(row: dict) -> None:
         rows[str(row["scenario_id"])] = row
         solved.append(str(row["scenario_id"]))
         table = results_table(rows.values(), names)
-        atomic_write(path, lambda p, t=table: write_csv(t, p))
+        atomic_write(path, lambda p: write_csv(table, p))
         if on_done is not None:
             on_done(row, len(rows), len(tasks))
+
+    with _runner(workers, scheduler, len(todo)) as run:
+        if reuse and todo:
+            base_row, plan = _base_first(run, tasks[0], folder)
+            if base_row is not None:
+                record(base_row)
+            done_now = {base_row["scenario_id"]} if base_row is not None else set()
+            todo = [replace(t, reuse=True, start=plan) for t in todo
+                    if t.scenario_id not in done_now]
+        for row in run(todo):
+            record(row)
     table = results_table(rows.values(), names)
     atomic_write(path, lambda p: write_csv(table, p))
     write_outputs(table, spec, folder, charts=charts)

@@ -44,8 +44,9 @@ def spec_of(model, *varies: str, **kwargs) -> SweepSpec:
 
 
 def comparable(table: pd.DataFrame) -> pd.DataFrame:
-    """The table without timings, which differ from run to run."""
-    return table.drop(columns=["seconds"])
+    """The table without timings and whether a process reused its HiGHS model, which depend
+    on how scenarios were shared out."""
+    return table.drop(columns=["seconds", "model"])
 
 
 # --- specs -----------------------------------------------------------------------------------
