@@ -11,7 +11,14 @@ size and one method, and so that a crash or a hang in one size cannot take the b
 the parent records it as "crashed" or "timed out" and moves on. Targets are reported next to
 the measured values, never asserted.
 
-Run ``python -m optimiser.bench`` (``make bench``); ``--quick`` runs S and M with short limits.
+The issue also sets targets for sweeps: a 100-scenario night-rate sweep on M, reusing the
+built model (``optimiser.resolve``) at least 3x faster than rebuilding each time, and 2 worker
+processes at least 1.7x faster than 1. Each sweep measurement is one fresh child running
+``optimiser.sweep.run_sweep`` from an empty folder (nothing resumed).
+
+Run ``python -m optimiser.bench`` (``make bench``); ``--quick`` runs S and M with short limits
+and a 10-scenario sweep; ``--sweep-only`` runs just the sweep measurements, ``--no-sweep``
+skips them. A partial run keeps the other rows of an earlier results.csv.
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ class Target:
     seconds: float | None = None
     peak_mib: float | None = None
     build_share: float | None = None
+    speedup: float | None = None  # sweeps: at least this many times faster than the reference
 
     def describe(self) -> str:
         parts = []
@@ -66,6 +74,8 @@ class Target:
             parts.append(f"peak <{self.peak_mib / 1024:g} GiB")
         if self.build_share is not None:
             parts.append(f"build share <{_pct(self.build_share, 0)}")
+        if self.speedup is not None:
+            parts.append(f"speed-up ≥{self.speedup:g}x")
         return ", ".join(parts)
 
 
@@ -90,6 +100,38 @@ QUICK: dict[str, SizeSpec] = {
     "S": replace(SIZES["S"], time_limit=15.0),
     "M": replace(SIZES["M"], time_limit=30.0),
 }
+
+
+@dataclass(frozen=True)
+class SweepBench:
+    """The sweep measurement: one-at-a-time night rates on one size, solved three ways.
+
+    Settings, and why: M alone needs 60-90 s before HiGHS holds a plan within about 2 %, and
+    its first plan of any kind after about 25 s, so a sweep cannot ask 0.5 % of every
+    scenario. The base scenario gets a longer limit and a tighter gap (base_time_limit,
+    base_gap) because every other scenario starts from its plan; the others get a 5 % gap and
+    a per-scenario limit. Rebuilding uses the same settings, without a starting plan.
+    """
+
+    size: str = "M"
+    vary: str = "rates.night*=1.01:1.99:0.01"  # the base and 99 more: 100 scenarios
+    mip_rel_gap: float = 0.05
+    time_limit: float = 15.0
+    base_gap: float = 0.02
+    base_time_limit: float = 90.0
+    runs: tuple[tuple[bool, int], ...] = ((False, 1), (True, 1), (True, 2))  # (reuse, workers)
+
+    def settings(self) -> str:
+        return (f"gap {_pct(self.mip_rel_gap, 0)} and {self.time_limit:g} s a scenario; base "
+                f"scenario gap {_pct(self.base_gap, 0)} and {self.base_time_limit:g} s; "
+                "1 HiGHS thread a worker")
+
+
+SWEEP = SweepBench()
+QUICK_SWEEP = replace(SWEEP, vary="rates.night*=1.1:1.9:0.1", time_limit=10.0,
+                      base_time_limit=60.0)
+REUSE_TARGET = 3.0  # reuse, 1 worker, against rebuild, 1 worker
+WORKERS_TARGET = 1.7  # reuse, 2 workers, against reuse, 1 worker
 
 
 @dataclass
@@ -128,6 +170,10 @@ class Row:
     note: str = ""
     commit: str = ""
     seed: int = DEFAULT_SEED
+    scenarios: int | None = None  # sweep rows only, from here on
+    workers: int | None = None
+    plans: int | None = None  # scenarios with a plan
+    speedup: float | None = None  # against the reference row named in the note
 
 
 COLUMNS: list[str] = [f.name for f in fields(Row)]
@@ -293,9 +339,43 @@ def _gap(objective: float | None, bound: float | None) -> float | None:
     return abs(objective - bound) / max(abs(objective), 1e-9)
 
 
+def child_sweep(job: dict[str, Any]) -> dict[str, Any]:
+    """One whole sweep from an empty folder, timed end to end (imports excluded: the same for
+    both ways), with what the table says about each scenario."""
+    import shutil
+
+    _emit("import")
+    from optimiser.sweep import SweepSpec, parse_vary, run_sweep
+
+    folder = Path(job["out"])
+    shutil.rmtree(folder, ignore_errors=True)  # never resume: every scenario is solved
+    spec = SweepSpec(model_file=Path(job["model_file"]),
+                     varies=(parse_vary(job["vary"]),), fixed=job["fixed"],
+                     base_fixed=job["base_fixed"])
+    _emit("sweep")
+    start = time.perf_counter()
+    table = run_sweep(spec, folder, workers=job["workers"], reuse=job["reuse"],
+                      charts=False,
+                      on_done=lambda row, done, total: _emit(f"sweep {done}/{total}")).table
+    total = time.perf_counter() - start
+    gaps = table["gap"].dropna()
+    return {
+        "status": "done", "total_s": total, "scenarios": len(table),
+        "plans": int(table["annual_cost"].notna().sum()) if "annual_cost" in table else 0,
+        "gap": float(gaps.max()) if len(gaps) else None,
+        "median_gap": float(gaps.median()) if len(gaps) else None,
+        "statuses": table["status"].value_counts().to_dict(),
+        "models": table["model"].value_counts().to_dict() if "model" in table else {},
+        "starts": table["start"].value_counts().to_dict() if "start" in table else {},
+        "solve_s": float(table["seconds"].sum()),
+        "peak_mib": _peak_mib(),
+    }
+
+
 CHILDREN: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     OPTIMISER: child_optimiser,
     HIGHS_MPS: child_highs,
+    "sweep": child_sweep,
 }
 
 
@@ -430,6 +510,8 @@ def judge(row: Row, target: Target) -> str:
     if (target.build_share is not None and row.method == OPTIMISER
             and (row.build_share is None or row.build_share >= target.build_share)):
         missed.append("build share " + _pct(row.build_share or 0, 0))
+    if target.speedup is not None and (row.speedup is None or row.speedup < target.speedup):
+        missed.append("speed-up " + ("none" if row.speedup is None else f"{row.speedup:.2f}x"))
     return "yes" if not missed else "no: " + ", ".join(missed)
 
 
@@ -489,9 +571,14 @@ def _context(rows: Sequence[Row], seed: int) -> str:
             f"{time.strftime('%Y-%m-%d %H:%M')}.")
 
 
-def write_markdown(rows: Sequence[Row], path: Path, seed: int) -> str:
-    """results.md: the table plus what the columns mean."""
-    table = markdown_table(rows)
+def write_markdown(rows: Sequence[Row], path: Path, seed: int,
+                   sweep: SweepBench | None = None) -> str:
+    """results.md: the tables plus what the columns mean."""
+    sizes = [row for row in rows if not _is_sweep(row)]
+    sweeps = [row for row in rows if _is_sweep(row)]
+    table = markdown_table(sizes) if sizes else ""
+    if sweeps:
+        table += ("\n\n" if table else "") + sweep_table(sweeps)
     text = "\n".join([
         "# Benchmark results", "", _context(rows, seed), "", table, "",
         "build s = load and validate the CSVs + derive parameters + build the Pyomo model; "
@@ -499,6 +586,12 @@ def write_markdown(rows: Sequence[Row], path: Path, seed: int) -> str:
         "file); total s includes Python imports; build share = (build + hand-off) / total. "
         "highs_mps is the floor: HiGHS alone on the same model written as MPS. Targets come "
         "from the issue and are reported, not asserted. Every stage is in results.csv.", "",
+        f"Sweeps: {(sweep or SWEEP).vary} on {(sweep or SWEEP).size}, one at a time, "
+        f"{(sweep or SWEEP).settings()}. total s "
+        "is the whole sweep from an empty folder (Python imports excluded); rebuild builds and "
+        "solves every scenario from scratch; reuse keeps each process's HiGHS model where "
+        "only numbers change and starts every scenario from the base plan. Speed-ups: reuse "
+        "1w against rebuild 1w, 2w against 1w the same way.", "",
     ])
     path.write_text(text, encoding="utf-8")
     return table
@@ -583,15 +676,153 @@ def bench_size(spec: SizeSpec, out: Path, seed: int, say: Callable[[str], None],
 
 
 def run_benchmark(sizes: Sequence[SizeSpec], out: Path, seed: int = DEFAULT_SEED,
-                  floor: bool = True, say: Callable[[str], None] = print) -> list[Row]:
-    """Measure every size in turn; results files are rewritten after each size."""
+                  floor: bool = True, say: Callable[[str], None] = print,
+                  sweep: SweepBench | None = None) -> list[Row]:
+    """Measure every size in turn, then the sweep (if asked); results files are rewritten
+    after each, keeping rows of an earlier run that this run does not measure again."""
     out.mkdir(parents=True, exist_ok=True)
+    previous = read_rows(out / "results.csv")
     rows: list[Row] = []
+
+    def save() -> None:
+        everything = merged(previous, rows)
+        _speedups([row for row in everything if _is_sweep(row)])
+        write_csv(everything, out / "results.csv")
+        write_markdown(everything, out / "results.md", seed, sweep)
+
     for spec in sizes:
         rows += bench_size(spec, out, seed, say, floor)
-        write_csv(rows, out / "results.csv")
-        write_markdown(rows, out / "results.md", seed)
+        save()
+    if sweep is not None:
+        rows += bench_sweep(sweep, out, seed, say)
+        save()
     return rows
+
+
+# --- Sweeps: rebuild against reuse, 1 worker against 2 -------------------------------------------
+
+
+def sweep_method(reuse: bool, workers: int) -> str:
+    return f"sweep {'reuse' if reuse else 'rebuild'} {workers}w"
+
+
+def _sweep_job(bench: SweepBench, folder: Path, reuse: bool, workers: int) -> dict[str, Any]:
+    name = sweep_method(reuse, workers).replace(" ", "-")
+    return {
+        "model_file": str(MODEL_FILE), "vary": bench.vary, "workers": workers, "reuse": reuse,
+        "fixed": {"dataset": str(folder), "solver.mip_rel_gap": bench.mip_rel_gap,
+                  "solver.time_limit": bench.time_limit, "solver.threads": 1,
+                  "solver.seed": 0},
+        "base_fixed": {"solver.mip_rel_gap": bench.base_gap,
+                       "solver.time_limit": bench.base_time_limit},
+        "out": str(folder / name), "result_file": str(folder / f"{name}.result.json"),
+    }
+
+
+def _sweep_note(r: dict[str, Any]) -> str:
+    """Statuses, how models were handed over and how scenarios started, in a few words."""
+    def counts(d: dict[str, int]) -> str:
+        return ", ".join(f"{v} {k}" for k, v in sorted(d.items(), key=lambda kv: -kv[1]))
+
+    median = r.get("median_gap")
+    return (f"status: {counts(r.get('statuses', {}))}; model: {counts(r.get('models', {}))}; "
+            f"start: {counts(r.get('starts', {}))}; median gap "
+            f"{'–' if median is None else _pct(median, 2)}")
+
+
+def _speedups(rows: list[Row]) -> None:
+    """Reuse against rebuild (1 worker), 2 workers against 1 (same way), targets judged."""
+    by_method = {row.method: row for row in rows}
+    pairs = {sweep_method(True, 1): (sweep_method(False, 1), REUSE_TARGET),
+             sweep_method(False, 2): (sweep_method(False, 1), WORKERS_TARGET),
+             sweep_method(True, 2): (sweep_method(True, 1), WORKERS_TARGET)}
+    for row in rows:
+        if row.method not in pairs:
+            continue
+        reference, wanted = pairs[row.method]
+        ref = by_method.get(reference)
+        if ref is not None and ref.total_s and row.total_s:
+            row.speedup = ref.total_s / row.total_s
+        row.target = Target(speedup=wanted).describe()
+        row.target_met = judge(row, Target(speedup=wanted))
+
+
+def bench_sweep(bench: SweepBench, out: Path, seed: int, say: Callable[[str], None]) -> list[Row]:
+    """Generate the size's dataset (if not there) and time the sweep each way in turn."""
+    from optimiser.generate import generate_dataset
+
+    spec = SIZES[bench.size]
+    folder = out / "out" / f"{bench.size}-sweep"
+    folder.mkdir(parents=True, exist_ok=True)
+    counts = generate_dataset(folder, spec.n_schemes, seed, spec.n_providers)
+    say(f"[sweep {bench.size}] {bench.vary}; {bench.settings()}")
+    rows = []
+    for reuse, workers in bench.runs:
+        method = sweep_method(reuse, workers)
+        job = _sweep_job(bench, folder, reuse, workers)
+        hard = 200 * (bench.time_limit + 30) + bench.base_time_limit + GRACE_SECONDS
+        run = run_child("sweep", job, hard, f"[sweep {bench.size}] {method}", say)
+        row = _base_row(spec, method, counts, seed)
+        row.time_limit, row.mip_rel_gap, row.workers = bench.time_limit, bench.mip_rel_gap, workers
+        row = _fill(row, run)
+        if run.result is not None:
+            row.scenarios, row.plans = run.result["scenarios"], run.result["plans"]
+            row.note = _sweep_note(run.result)
+        row.target = ""
+        rows.append(row)
+        _speedups(rows)
+        say(f"[sweep {bench.size}] {method}: {row.status}, total {_num(row.total_s)} s, "
+            f"{row.plans}/{row.scenarios} plans, worst gap "
+            f"{'–' if row.gap is None else _pct(row.gap, 2)}, speed-up "
+            f"{'–' if row.speedup is None else f'{row.speedup:.2f}x'}; {row.note}")
+    return rows
+
+
+SWEEP_HEADER = ("| sweep | size | scenarios | plans | total s | s per scenario | speed-up "
+                "| worst gap | what happened | target met |")
+
+
+def _sweep_line(row: Row) -> str:
+    per = row.total_s / row.scenarios if row.total_s and row.scenarios else None
+    cells = [row.method, row.size, _num(row.scenarios, 0), _num(row.plans, 0),
+             _num(row.total_s), _num(per), "–" if row.speedup is None else f"{row.speedup:.2f}x",
+             "–" if row.gap is None else _pct(row.gap, 2), row.note or row.status,
+             f"{row.target_met} ({row.target})" if row.target else "reference"]
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def sweep_table(rows: Sequence[Row]) -> str:
+    lines = [SWEEP_HEADER, "|" + "---|" * (SWEEP_HEADER.count("|") - 1)]
+    return "\n".join(lines + [_sweep_line(row) for row in rows])
+
+
+def _is_sweep(row: Row) -> bool:
+    return row.method.startswith("sweep ")
+
+
+def read_rows(path: Path) -> list[Row]:
+    """Rows of an earlier results.csv (unknown columns ignored, missing ones left empty)."""
+    if not path.is_file():
+        return []
+    kinds = {f.name: f.type for f in fields(Row)}
+    out = []
+    with path.open(newline="", encoding="utf-8") as handle:
+        for raw in csv.DictReader(handle):
+            values: dict[str, Any] = {}
+            for name, text in raw.items():
+                if name not in kinds or text in (None, ""):
+                    continue
+                kind = str(kinds[name])
+                values[name] = (int(float(text)) if kind.startswith("int") else float(text)
+                                if kind.startswith("float") else text)
+            out.append(Row(**values))
+    return out
+
+
+def merged(previous: Sequence[Row], new: Sequence[Row]) -> list[Row]:
+    """New rows replace earlier rows of the same size and method; the rest are kept."""
+    measured = {(row.size, row.method) for row in new}
+    return [row for row in previous if (row.size, row.method) not in measured] + list(new)
 
 
 # --- Command line -------------------------------------------------------------------------------
@@ -607,6 +838,11 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="S and M only with shorter solver limits (a smoke run)")
     parser.add_argument("--no-floor", action="store_true", help="skip the HiGHS-alone runs")
+    parser.add_argument("--sweep-only", action="store_true",
+                        help="only the sweep measurements (rebuild vs reuse, 1 vs 2 workers)")
+    parser.add_argument("--no-sweep", action="store_true", help="skip the sweep measurements")
+    parser.add_argument("--sweep-runs", default=None,
+                        help="which sweep runs, e.g. 'rebuild:1,reuse:1,reuse:2' (default)")
     parser.add_argument("--out", type=Path, default=Path("bench"),
                         help="folder for results.csv/results.md; datasets go in OUT/out/")
     return parser.parse_args(argv)
@@ -621,6 +857,20 @@ def _specs(sizes: str | None, quick: bool) -> list[SizeSpec]:
     return [table[n] for n in names]
 
 
+def _sweep_spec(quick: bool, runs: str | None) -> SweepBench:
+    """The sweep measurement to run: full or quick, and which of its runs."""
+    bench = QUICK_SWEEP if quick else SWEEP
+    if runs is None:
+        return bench
+    chosen = []
+    for item in runs.split(","):
+        way, _, workers = item.strip().partition(":")
+        if way not in ("rebuild", "reuse") or not workers.isdigit() or int(workers) < 1:
+            raise SystemExit(f"--sweep-runs: '{item}' is not WAY:WORKERS, e.g. reuse:2")
+        chosen.append((way == "reuse", int(workers)))
+    return replace(bench, runs=tuple(chosen))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m optimiser.bench [--sizes S,M,L] [--seed N] [--quick] [--out bench/]``."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -628,14 +878,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         _child_main(argv[1], Path(argv[2]))
         return
     args = _parse(argv)
-    specs = _specs(args.sizes, args.quick)
+    specs = [] if args.sweep_only else _specs(args.sizes, args.quick)
+    sweep = None if args.no_sweep else _sweep_spec(args.quick, args.sweep_runs)
     commit, dirty = git_state()
     print(f"Benchmark at commit {commit}{' (uncommitted changes)' if dirty else ''}, "
-          f"sizes {', '.join(s.name for s in specs)}, seed {args.seed}", flush=True)
+          f"sizes {', '.join(s.name for s in specs) or 'none'}, "
+          f"sweep {'no' if sweep is None else 'yes'}, seed {args.seed}", flush=True)
     rows = run_benchmark(specs, args.out, args.seed, floor=not args.no_floor,
-                         say=lambda text: print(text, flush=True))
+                         say=lambda text: print(text, flush=True), sweep=sweep)
     print()
-    print(markdown_table(rows))
+    sizes = [row for row in rows if not _is_sweep(row)]
+    if sizes:
+        print(markdown_table(sizes))
+    if sweep is not None:
+        print(sweep_table([row for row in rows if _is_sweep(row)]))
     print(f"\nWritten {args.out / 'results.csv'} and {args.out / 'results.md'}")
 
 

@@ -718,12 +718,14 @@ def _visit_rows(r: Resident) -> list[dict[str, str]]:
 
 
 def _write_table(out_dir: Path, spec: TableSpec, rows: list[dict[str, str]]) -> int:
-    """Write one CSV in the schema's column order with '\\n' line ends; return the row count."""
+    """Write one CSV in the schema's column order with '\\n' line ends; return the row count.
+    Optional columns the generator does not draw (support_tier) are written blank."""
     names = [c.name for c in spec.columns]
     with (out_dir / spec.filename).open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(names)
-        writer.writerows([row[n] for n in names] for row in rows)
+        writer.writerows([row[c.name] if c.required else row.get(c.name, "")
+                          for c in spec.columns] for row in rows)
     return len(rows)
 
 
