@@ -271,3 +271,29 @@ def test_offsite_only_instance_reports_no_block(tmp_path):
     table = run_sweep(spec_of(model, "rates.day*=1.0,1.2"), tmp_path / "out").table
     assert list(table["status"]) == ["optimal"] * 3
     assert list(table["objective_weekly"]) == pytest.approx([25, 25, 30])
+
+
+def test_reuse_gives_the_same_table_as_rebuilding(tmp_path, model):
+    spec = spec_of(model, "rates.night*=1.0:1.3:0.1", "demand*=0.9,1.1")
+    reused = run_sweep(spec, tmp_path / "reuse", charts=False).table
+    rebuilt = run_sweep(spec, tmp_path / "rebuild", charts=False, reuse=False).table
+    night = reused[reused["varied"] == "rates.night*"]
+    assert list(night["objective_weekly"]) == pytest.approx(
+        [night_cost(f) for f in NIGHT_FACTORS])
+    assert list(rebuilt["model"]) == ["rebuilt"] * 7 and set(rebuilt["start"]) == {"none"}
+    # the base is solved first and cold; every other scenario starts from its plan
+    assert reused.loc[0, "start"] == "none" and set(reused["start"][1:]) == {"base plan"}
+    assert "reused" in set(reused["model"])
+    same = ["scenario_id", "status", "objective_weekly", "annual_cost", "block_S1_hours"]
+    pd.testing.assert_frame_equal(reused[same], rebuilt[same])
+    saved = (tmp_path / "reuse" / sweep.START_PLAN_NAME).read_text(encoding="utf-8")
+    assert reused.loc[0, "spec_hash"] in saved
+
+
+def test_base_settings_apply_to_the_first_scenario_only(model):
+    spec = spec_of(model, "rates.night*=1.1,1.2", base_fixed={"solver.time_limit": 300})
+    tasks = plan_scenarios(spec)
+    assert tasks[0].overrides["solver.time_limit"] == 300
+    assert all("solver.time_limit" not in t.overrides for t in tasks[1:])
+    with pytest.raises(InputError, match="time_limit"):
+        plan_scenarios(spec_of(model, "rates.night*=1.1", base_fixed={"solver.time_limit": -1}))
