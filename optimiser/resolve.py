@@ -13,9 +13,13 @@ Pyomo build and the hand-off take about 1.5 s on a county-sized dataset. So a ``
    matrix coefficients and the objective offset. Otherwise, because a policy switch removed a
    care route, a rate made a provider unaffordable for a resident, ..., the held model is
    replaced ("structure changed");
-3. gives HiGHS a starting plan by variable name before it searches. Where the structure is the
-   same, the start is complete; where it changed, variables the start does not name are 0 and
-   HiGHS repairs the start (it fixes the integers and solves for the rest) or ignores it.
+3. gives HiGHS a starting plan before it searches, mapped by what each variable means (care
+   routes by resident, way of delivery and provider, since their positions shift when routes
+   come and go). A start that meets every rule of the scenario is given whole and is HiGHS's
+   first plan at once. A start that breaks a rule here (the base plan used a route this
+   scenario no longer has) is given in part: its integer values, less those in broken rows
+   that no continuous variable can mend; HiGHS fixes those and solves for the rest, and if
+   that fails it searches as if no start had been given.
 
 Determinism. The start is always the plan of the sweep's *first* scenario (the base), never
 "the previous scenario this process happened to solve", and the held instance's solver state
