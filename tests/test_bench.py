@@ -86,3 +86,38 @@ def test_failed_child_becomes_a_row_not_an_exception() -> None:
     assert row.status == "timed out" and "killed" in row.note
     assert judge(row, TINY.target) == "no: timed out"
     assert judge(row, Target()) == ""
+
+
+def _sweep_row(method: str, total: float) -> Row:
+    return Row("M", method, total_s=total, scenarios=100, plans=100, workers=int(method[-2]),
+               status="done")
+
+
+def test_sweep_speedups_are_judged_against_their_reference() -> None:
+    from optimiser.bench import REUSE_TARGET, WORKERS_TARGET, _speedups, sweep_table
+
+    rows = [_sweep_row("sweep rebuild 1w", 1200.0), _sweep_row("sweep reuse 1w", 300.0),
+            _sweep_row("sweep reuse 2w", 200.0)]
+    _speedups(rows)
+    assert rows[0].speedup is None and rows[0].target == ""
+    assert rows[1].speedup == pytest.approx(4.0)  # 1200 / 300
+    assert rows[1].target_met == "yes" and f"{REUSE_TARGET:g}x" in rows[1].target
+    assert rows[2].speedup == pytest.approx(1.5)  # 300 / 200: below 1.7
+    assert rows[2].target_met == "no: speed-up 1.50x"
+    assert f"{WORKERS_TARGET:g}x" in rows[2].target
+    table = sweep_table(rows)
+    assert "| sweep reuse 1w | M | 100 | 100 | 300.0 | 3.0 | 4.00x |" in table
+
+
+def test_a_partial_run_keeps_the_other_rows(tmp_path: Path) -> None:
+    from optimiser.bench import merged, read_rows, write_csv
+
+    old = [Row("M", OPTIMISER, total_s=62.5, gap=0.07, status="feasible"),
+           _sweep_row("sweep reuse 1w", 300.0)]
+    write_csv(old, tmp_path / "results.csv")
+    again = read_rows(tmp_path / "results.csv")
+    assert again[0].total_s == 62.5 and again[0].gap == 0.07 and again[0].status == "feasible"
+    assert again[1].scenarios == 100 and again[1].workers == 1
+    new = [_sweep_row("sweep reuse 1w", 250.0)]
+    rows = merged(again, new)
+    assert [(r.method, r.total_s) for r in rows] == [(OPTIMISER, 62.5), ("sweep reuse 1w", 250.0)]
