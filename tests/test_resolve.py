@@ -12,7 +12,7 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 import pytest
-from factory import offsite, provider, resident, write_dataset, write_model
+from factory import offsite, provider, resident, visit, write_dataset, write_model
 
 from optimiser.config import load_scenario
 from optimiser.data.load import load_dataset
@@ -150,3 +150,24 @@ def test_feasibility_and_repair_set_by_hand():
     assert list(repair_set(lp, np.array([1.0, 0.0, 0.0]))) == [0, 1]
     # a + b = 1 is broken and has only integers: both are left to HiGHS
     assert list(repair_set(lp, np.array([0.0, 0.0, 0.0]))) == []
+
+
+def test_demand_change_pushes_matrix_coefficients(tmp_path):
+    # A 30-minute visit becomes 45 minutes (demand x 1.5): the same hour's planned-care load
+    # changes from 0.5 to 0.75 staff, a coefficient, not the structure. One member of staff
+    # on duty still carries it between calls, so the week still costs the cover: GBP 3,990.
+    data = write_dataset(tmp_path / "data", visits=[visit(minutes=30)])
+    model_file = write_model(tmp_path, data, shifts=DAY_NIGHT)
+    session = Session(reuse=True)
+    base = solve_with(session, model_file)
+    scenario = load_scenario(model_file, {})
+    params = derive(apply_scalings(load_dataset(scenario.dataset), {"demand*": 1.5}), scenario)
+    wanted = compile_model(build_model(params)).lp
+    before = np.asarray(session.highs.getLp().a_matrix_.value_).copy()
+    longer = session.solve(build_model(params), scenario.solver, start=base.plan,
+                           routes=params.routes)
+    after = np.asarray(session.highs.getLp().a_matrix_.value_)
+    assert longer.model == REUSED
+    assert np.count_nonzero(before != after) > 0
+    assert np.array_equal(after, np.asarray(wanted.a_matrix_.value_))
+    assert longer.result.objective == pytest.approx(night_cost(1.0))
