@@ -118,7 +118,7 @@ class SweepBench:
     mip_rel_gap: float = 0.05
     time_limit: float = 15.0
     base_gap: float = 0.02
-    base_time_limit: float = 90.0
+    base_time_limit: float = 180.0
     runs: tuple[tuple[bool, int], ...] = ((False, 1), (True, 1), (True, 2))  # (reuse, workers)
 
     def settings(self) -> str:
