@@ -129,27 +129,33 @@ def test_a_start_using_a_route_that_is_gone_is_repaired(tmp_path):
 
 
 def _tiny_lp() -> highspy.HighsLp:
-    """a + b = 1 (a, b binary, one row of integers only); y = a (y continuous)."""
+    """a + b = 1 (binaries only); y = a (y continuous); b + c <= 1 (next to the first row);
+    c + d <= 1 (two rows away from it)."""
     m = pyo.ConcreteModel()
     m.a = pyo.Var(within=pyo.Binary)
     m.b = pyo.Var(within=pyo.Binary)
     m.y = pyo.Var(bounds=(0, 1))
+    m.c = pyo.Var(within=pyo.Binary)
+    m.d = pyo.Var(within=pyo.Binary)
     m.one = pyo.Constraint(expr=m.a + m.b == 1)
     m.link = pyo.Constraint(expr=m.y - m.a == 0)
-    m.cost = pyo.Objective(expr=m.a + 2 * m.b + m.y)
+    m.next = pyo.Constraint(expr=m.b + m.c <= 1)
+    m.far = pyo.Constraint(expr=m.c + m.d <= 1)
+    m.cost = pyo.Objective(expr=m.a + 2 * m.b + m.y + m.c + m.d)
     return compile_model(m).lp
 
 
 def test_feasibility_and_repair_set_by_hand():
     lp = _tiny_lp()
-    # columns in the compiler's order: a, b, y
-    assert is_feasible(lp, np.array([1.0, 0.0, 1.0]))
-    assert not is_feasible(lp, np.array([1.0, 0.0, 0.0]))  # y = a broken: y can mend it
-    assert not is_feasible(lp, np.array([0.5, 0.5, 0.5]))  # not integer
-    # y = a is broken but y is continuous: a and b stay fixed
-    assert list(repair_set(lp, np.array([1.0, 0.0, 0.0]))) == [0, 1]
-    # a + b = 1 is broken and has only integers: both are left to HiGHS
-    assert list(repair_set(lp, np.array([0.0, 0.0, 0.0]))) == []
+    # columns in the compiler's order: a, b, y, c, d
+    assert is_feasible(lp, np.array([1.0, 0.0, 1.0, 1.0, 0.0]))
+    assert not is_feasible(lp, np.array([1.0, 0.0, 0.0, 1.0, 0.0]))  # y = a broken
+    assert not is_feasible(lp, np.array([0.5, 0.5, 0.5, 0.0, 0.0]))  # not integer
+    # y = a is broken but y is continuous and can mend it: every integer stays fixed
+    assert list(repair_set(lp, np.array([1.0, 0.0, 0.0, 1.0, 0.0]))) == [0, 1, 3, 4]
+    # a + b = 1 is broken and has only integers: a and b are left to HiGHS, and c, tied to b
+    # in the next row, too; d, two rows away, stays fixed
+    assert list(repair_set(lp, np.array([0.0, 0.0, 0.0, 1.0, 0.0]))) == [4]
 
 
 def test_demand_change_pushes_matrix_coefficients(tmp_path):
