@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from optimiser.data.load import InputError
+from optimiser.data.schema import NEEDS_BANDS
 
 CqcLevel = Literal["outstanding", "good", "requires_improvement", "inadequate"]
 CQC_POINTS: dict[str, int] = {
@@ -194,6 +195,10 @@ class Policy(_Strict):
 
     @model_validator(mode="after")
     def _tiers_valid(self) -> Policy:
+        unknown = sorted(set(self.tier_by_needs_band) - set(NEEDS_BANDS))
+        if unknown:
+            raise ValueError(f"tier_by_needs_band: unknown needs band(s) {unknown}; the bands "
+                             f"are {', '.join(NEEDS_BANDS)}")
         bad = {band: tier for band, tier in self.tier_by_needs_band.items() if not 1 <= tier <= 5}
         if bad:
             raise ValueError(f"tier_by_needs_band: tiers must be 1 to 5, got {bad}")

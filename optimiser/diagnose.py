@@ -126,6 +126,21 @@ RELAXATIONS: tuple[Relaxation, ...] = (
         lambda s: s.policy.budget_rule == "pooled",
         {"budget_rule": "none"},
     ),
+    Relaxation(
+        "framework work called off in rank order",
+        lambda s: s.policy.call_off_in_rank_order,
+        {"call_off_in_rank_order": False},
+    ),
+    Relaxation(
+        "on-site teams paid from pooled budgets",
+        lambda s: s.policy.cover_funding == "pooled_budgets",
+        {"cover_funding": "council"},
+    ),
+    Relaxation(
+        "the cash allocation taken from each budget",
+        lambda s: s.policy.cash_allocation_share > 0,
+        {"cash_allocation_share": 0.0},
+    ),
 )
 
 

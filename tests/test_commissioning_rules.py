@@ -13,6 +13,8 @@ import pytest
 from factory import offsite, provider, resident, scheme, visit, write_dataset, write_model
 
 from optimiser.checks import verify_folder
+from optimiser.config import load_scenario
+from optimiser.data.load import InputError
 from optimiser.run import solve_file
 
 DAY_NIGHT = {"patterns": [[7, 15], [22, 9]]}
@@ -205,3 +207,26 @@ def test_daily_check_visits_add_to_the_staff_on_duty(tmp_path):
     cover = out.plan.cover.set_index(["slot"])
     assert cover.at[10, "check_visits"] == pytest.approx(1.75 / 42, abs=1e-4)
     assert cover.at[9, "check_visits"] == 0.0
+
+
+def test_a_cash_allocation_that_leaves_too_little_is_explained(tmp_path):
+    # Budget GBP 30, no top-up, half paid as cash: GBP 15 left for a visit that costs at
+    # least GBP 25 (P2). With splits the budget is a rule of the model, not a filter, so the
+    # solve is infeasible and the diagnosis names the cash allocation as the rule that gives.
+    data = write_dataset(tmp_path / "data", providers=[ONSITE_DEAR, offsite(provider_id="P2")],
+                         residents=[resident(weekly_budget=30)])
+    policy = {**NO_BLOCK_CARE, "budget_topup_share": 0.0, "allow_splits": True,
+              "cash_allocation_share": 0.5}
+    model = write_model(tmp_path, data, policy=policy, shifts=DAY_NIGHT)
+    outcome = solve_file(model, tmp_path / "results", charts=False)
+    assert outcome.plan is None and outcome.result.status == "infeasible"
+    assert any("the cash allocation taken from each budget" in r for r in outcome.reasons)
+    assert not (tmp_path / "results" / "test").exists()
+
+
+def test_a_misspelt_needs_band_in_the_tier_map_is_refused(tmp_path):
+    path = tmp_path / "tiers.toml"
+    path.write_text('name = "t"\ndataset = "x"\n[policy]\nsupport_tiers = true\n'
+                    'tier_by_needs_band = { none = 1, moderat = 3 }\n', encoding="utf-8")
+    with pytest.raises(InputError, match="moderat"):
+        load_scenario(path)
