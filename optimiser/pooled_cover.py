@@ -17,13 +17,46 @@ plan, so the model is solved in two stages:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
+
 import pandas as pd
 
 from optimiser.config import Scenario
-from optimiser.params import Params
-from optimiser.results import Plan
+from optimiser.data.load import Dataset
+from optimiser.model.build import build_model
+from optimiser.params import Params, derive
+from optimiser.results import Plan, extract_plan
+from optimiser.solve import Progress, SolveResult, solve
 
 SHORTFALL_TOL = 0.005  # GBP a week: below a penny is rounding, not a shortfall
+
+
+@dataclass
+class FirstStage:
+    """Stage 1's answer: the scenario to solve as written, and each scheme's pool account;
+    or, if even keeping cover everywhere has no plan, why (reasons) and the solver's result."""
+
+    scenario: Scenario | None = None
+    accounts: pd.DataFrame | None = None
+    result: SolveResult | None = None
+    reasons: list[str] = field(default_factory=list)
+
+
+def first_stage(data: Dataset, scenario: Scenario, log_file: Path | None = None,
+                progress: Progress | None = None) -> FirstStage:
+    """Solve stage 1 and decide which schemes lose their cover. Raises StaticInfeasibility
+    (from derive) when a rule cannot be met whatever the plan."""
+    first = keep_cover_everywhere(scenario)
+    params = derive(data, first)
+    model = build_model(params)
+    result = solve(model, first.solver, log_file=log_file, progress=progress)
+    if not result.has_plan:
+        return FirstStage(result=result, reasons=[
+            "Even with the council paying every on-site team, no plan was found "
+            f"({result.describe()}), so what pooled budgets could pay cannot be measured."])
+    accounts = pool_accounts(extract_plan(model, params, result), params)
+    return FirstStage(without_cover_at(scenario, schemes_short(accounts)), accounts, result)
 
 
 def keep_cover_everywhere(scenario: Scenario) -> Scenario:

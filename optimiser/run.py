@@ -11,14 +11,7 @@ from optimiser.config import Scenario, load_scenario
 from optimiser.data.load import load_dataset
 from optimiser.model.build import build_model
 from optimiser.params import Params, StaticInfeasibility, derive
-from optimiser.pooled_cover import (
-    cover_funding_table,
-    keep_cover_everywhere,
-    pool_accounts,
-    restore_summary,
-    schemes_short,
-    without_cover_at,
-)
+from optimiser.pooled_cover import cover_funding_table, first_stage, restore_summary
 from optimiser.report import run_record, summary_text, write_run
 from optimiser.results import Plan, extract_plan
 from optimiser.solve import Progress, SolveResult, solve
@@ -110,25 +103,17 @@ def solve_scenario(scenario: Scenario, out_root: Path | None = None, verify: boo
 
 def _pool_stage(data, scenario: Scenario, outcome: Outcome, log_file: Path | None,
                 progress: Progress | None) -> tuple[Scenario, object] | None:
-    """Stage 1 of cover paid from pooled budgets (optimiser.pooled_cover): the cheapest plan
-    keeping cover everywhere, and the schemes whose pool cannot pay. None if even that plan
-    does not exist (the outcome then says why)."""
-    first = keep_cover_everywhere(scenario)
+    """Stage 1 of cover paid from pooled budgets (optimiser.pooled_cover). None if even
+    keeping cover everywhere has no plan (the outcome then says why)."""
     try:
-        params = derive(data, first)
+        stage = first_stage(data, scenario, log_file, progress)
     except StaticInfeasibility as exc:
         outcome.reasons = exc.reasons
         return None
-    model = build_model(params)
-    result = solve(model, first.solver, log_file=log_file, progress=progress)
-    if not result.has_plan:
-        outcome.result = result
-        outcome.reasons = [
-            "Even with the council paying every on-site team, no plan was found "
-            f"({result.describe()}), so what pooled budgets could pay cannot be measured."]
+    if stage.scenario is None:
+        outcome.result, outcome.reasons = stage.result, stage.reasons
         return None
-    accounts = pool_accounts(extract_plan(model, params, result), params)
-    return without_cover_at(scenario, schemes_short(accounts)), accounts
+    return stage.scenario, stage.accounts
 
 
 def _verifier(params: Params):

@@ -38,6 +38,7 @@ from optimiser.data.load import Dataset, InputError, checksum, load_dataset
 from optimiser.model.build import build_model
 from optimiser.model.objective import COST_LINES
 from optimiser.params import StaticInfeasibility, derive
+from optimiser.pooled_cover import SHORTFALL_TOL, first_stage
 from optimiser.report import atomic_write, write_csv
 from optimiser.resolve import Plan, session
 from optimiser.results import HEADLINE_FIGURES, extract_plan
@@ -443,6 +444,9 @@ def _solve_task(task: Task) -> dict[str, object]:
     data = apply_scalings(data, task.scalings)
     if task.draw is not None:
         data = draw_demand(data, *task.draw)
+    lost: dict[str, object] = {}
+    if scenario.policy.cover_funding == "pooled_budgets":
+        scenario, lost = _pooled_cover_stage(data, scenario)
     params = derive(data, scenario)
     model = build_model(params)
     solved = session(task.reuse).solve(model, scenario.solver, start=task.start,
@@ -458,7 +462,21 @@ def _solve_task(task: Task) -> dict[str, object]:
         row["reason"] = f"{STATUS_TEXT[result.status]} (HiGHS: {result.solver_status})"
         return row
     row.update(_plan_row(extract_plan(model, params, result), params.weeks_per_year))
+    row.update(lost)
     return row
+
+
+def _pooled_cover_stage(data: Dataset, scenario: Scenario) -> tuple[Scenario, dict]:
+    """Cover paid from pooled budgets is solved in two stages (optimiser.pooled_cover): the
+    scenario as written, and which schemes lose their cover and what restoring it costs."""
+    stage = first_stage(data, scenario)
+    if stage.scenario is None:
+        raise RuntimeError(" ".join(stage.reasons))
+    short = stage.accounts[stage.accounts["shortfall"] > SHORTFALL_TOL]
+    return stage.scenario, {
+        "schemes_without_cover": len(short),
+        "cover_restore_cost_annual": round(float(short["shortfall"].sum())
+                                           * data.costs["weeks_per_year"], 2)}
 
 
 def run_scenario(task: Task) -> dict[str, object]:

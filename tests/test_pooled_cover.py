@@ -7,12 +7,14 @@ provider by the hour at GBP 25. The pool is the budget plus the 10 % top-up.
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from factory import resident, write_dataset, write_model
 
 from optimiser.checks import build_context, check_pooled_cover, verify_folder
 from optimiser.data.load import load_dataset
 from optimiser.run import solve_file
+from optimiser.sweep import SweepSpec, parse_vary, run_sweep
 
 MICRO = {"allow_block_care": False, "cover_funding": "pooled_budgets"}
 DAY_NIGHT = {"patterns": [[7, 15], [22, 9]]}
@@ -60,3 +62,19 @@ def test_checker_refuses_a_team_the_pool_cannot_pay_for(tmp_path):
     ctx = build_context(out.written_to, load_dataset(data), out.scenario)
     problems = check_pooled_cover(ctx)
     assert len(problems) == 1 and "pooled budgets" in problems[0]
+
+
+def test_a_sweep_solves_micro_in_two_stages(tmp_path):
+    # Budgets x1 (pool 5500): cover kept, 4015 a week. Budgets x0.6 (3000, pool 3300): cover
+    # lost, 25 a week, restoring it 715 a week = 37,180 a year (see the tests above).
+    data = write_dataset(tmp_path / "data", residents=[resident(weekly_budget=5000)])
+    model = write_model(tmp_path, data, policy=MICRO, shifts=DAY_NIGHT)
+    spec = SweepSpec(model_file=model, varies=(parse_vary("budgets*=1,0.6"),))
+    outcome = run_sweep(spec, tmp_path / "sweep")
+    table = pd.read_csv(outcome.folder / "sweep.csv")
+    table = table[table["varied"] != "base"].set_index("budgets*")
+    assert table.at[1.0, "annual_cost"] == pytest.approx(4015 * 52)
+    assert table.at[1.0, "schemes_without_cover"] == 0
+    assert table.at[0.6, "annual_cost"] == pytest.approx(25 * 52)
+    assert table.at[0.6, "schemes_without_cover"] == 1
+    assert table.at[0.6, "cover_restore_cost_annual"] == pytest.approx(37180)
