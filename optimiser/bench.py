@@ -761,8 +761,8 @@ def bench_sweep(bench: SweepBench, out: Path, seed: int, say: Callable[[str], No
         method = sweep_method(reuse, workers)
         job = _sweep_job(bench, folder, reuse, workers)
         hard = 200 * (bench.time_limit + 30) + bench.base_time_limit + GRACE_SECONDS
+        row = _base_row(spec, method, counts, seed)  # the commit the child starts from
         run = run_child("sweep", job, hard, f"[sweep {bench.size}] {method}", say)
-        row = _base_row(spec, method, counts, seed)
         row.time_limit, row.mip_rel_gap, row.workers = bench.time_limit, bench.mip_rel_gap, workers
         row = _fill(row, run)
         if run.result is not None:
