@@ -9,6 +9,7 @@ care is carried by the block, so only the rule under test decides who delivers t
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from factory import offsite, provider, resident, scheme, visit, write_dataset, write_model
 
@@ -230,3 +231,48 @@ def test_a_misspelt_needs_band_in_the_tier_map_is_refused(tmp_path):
                     'tier_by_needs_band = { none = 1, moderat = 3 }\n', encoding="utf-8")
     with pytest.raises(InputError, match="moderat"):
         load_scenario(path)
+
+
+# --------------------------------------------------------------------------- the checker
+
+
+def _edit(run, table: str, change) -> None:
+    """Change a written plan table by hand, as someone editing the CSV would."""
+    path = run / f"{table}.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    changed = change(frame)
+    (frame if changed is None else changed).to_csv(path, index=False, lineterminator="\n")
+
+
+def _to_p2(frame: pd.DataFrame) -> None:
+    frame.loc[frame["resident_id"] == "R1", ["provider_id", "weekly_cost", "budget_draw"]] = [
+        "P2", "20.0", "20.0"]
+
+
+def test_checker_catches_work_given_past_a_better_ranked_provider(tmp_path):
+    out = solved(tmp_path, policy=RANKED, **RANK_TABLES)
+    _edit(out.written_to, "allocations", _to_p2)
+    _edit(out.written_to, "framework", lambda f: pd.concat(
+        [f, pd.DataFrame([{c: "" for c in f.columns} | {"provider_id": "P2"}])]))
+    problems = verify_folder(out.written_to)
+    assert any(p.startswith("rank order: resident R1") and "P3" in p for p in problems), problems
+
+
+def test_checker_catches_a_better_ranked_provider_left_off_the_framework(tmp_path):
+    out = solved(tmp_path, policy=RANKED, **RANK_TABLES)
+    _edit(out.written_to, "allocations", _to_p2)
+    _edit(out.written_to, "framework", lambda f: f.replace({"provider_id": {"P3": "P2"}}))
+    problems = verify_folder(out.written_to)
+    assert any("is admitted, but better-ranked P3" in p for p in problems), problems
+
+
+def test_checker_counts_check_visits_in_the_cover(tmp_path):
+    # Without the 1-hour shift at 10:00, Monday 10:00 has 1 carer for R2's visit plus 1/24 of
+    # a carer for check visits.
+    tables = {**TIER_TABLES, "residents": [TIER_TABLES["residents"][0],
+                                           resident(resident_id="R2", support_tier=5)]}
+    out = solved(tmp_path, policy={"support_tiers": True}, shifts=WITH_HOUR, **tables)
+    _edit(out.written_to, "rota", lambda f: f[(f["start"] != "10:00") | (f["day"] != "Mon")])
+    problems = verify_folder(out.written_to)
+    assert any(p.startswith("cover: scheme S1 (Oakfield Court), Mon 10:00: 1 staff on duty, "
+                            "1.04") for p in problems), problems
