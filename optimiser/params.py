@@ -124,13 +124,12 @@ def _tier_load(tiers: pd.DataFrame, slots: pd.DataFrame, scenario: Scenario) -> 
         drop=True)
 
 
-def _cover(data: Dataset, slots: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Minimum staff and Erlang C emergency reserve for every scheme and slot."""
+def _cover(data: Dataset, slots: pd.DataFrame, tiers: pd.DataFrame | None) -> pd.DataFrame:
+    """Minimum staff and Erlang C emergency reserve for every scheme and slot; with support
+    tiers, the call rates count only residents answered by the on-site team."""
     s = data.schemes
     calls_scale = (
-        emergency_share(data, resident_tiers(data, scenario))
-        if scenario.policy.support_tiers
-        else pd.Series(1.0, index=s.index)
+        emergency_share(data, tiers) if tiers is not None else pd.Series(1.0, index=s.index)
     )
     night_min = np.where(
         s["lone_working_at_night"], s["night_min_staff"], np.maximum(s["night_min_staff"], 2)
@@ -597,7 +596,8 @@ def _static_checks(params: Params) -> list[str]:
 def derive(data: Dataset, scenario: Scenario, check: bool = True) -> Params:
     """All derived parameters for one dataset and commissioning model."""
     slots = _slots(scenario)
-    cover = _cover(data, slots, scenario)
+    tiers = resident_tiers(data, scenario) if scenario.policy.support_tiers else None
+    cover = _cover(data, slots, tiers)
     patterns, pattern_slots = _patterns(scenario, slots)
     block_pairs = _block_pairs(data, scenario, cover)
     providers = _provider_table(data, scenario)
@@ -622,9 +622,9 @@ def derive(data: Dataset, scenario: Scenario, check: bool = True) -> Params:
         zones=_zones(data, providers),
         costs=dict(data.costs),
     )
-    if scenario.policy.support_tiers:
-        params.tiers = resident_tiers(data, scenario)
-        params.tier_load = _tier_load(params.tiers, slots, scenario)
+    if tiers is not None:
+        params.tiers = tiers
+        params.tier_load = _tier_load(tiers, slots, scenario)
     if scenario.policy.call_off_in_rank_order:
         params.ranking = rank_providers(providers, packages, scenario)
     if check:

@@ -134,10 +134,10 @@ def _cover(p: Params, rota: pd.DataFrame, allocations: pd.DataFrame,
     cover["min_staff"] = np.where(has_block, cover["min_staff"], 0)
     cover["reserve"] = np.where(has_block, cover["reserve"], 0)
     cover["double_up_carers"] = doubles.reindex(key, fill_value=0).to_numpy().astype(int)
-    checks = (p.tier_load.set_index(["scheme_id", "slot"])["load"] if not p.tier_load.empty
-              else pd.Series(dtype=float))
+    check_load = (p.tier_load.set_index(["scheme_id", "slot"])["load"]
+                  if not p.tier_load.empty else pd.Series(dtype=float))
     cover["check_visits"] = np.where(
-        has_block, checks.reindex(key, fill_value=0.0).to_numpy(), 0.0).round(4)
+        has_block, check_load.reindex(key, fill_value=0.0).to_numpy(), 0.0).round(4)
     cover["required"] = np.maximum.reduce([
         cover["min_staff"], cover["planned_load"] + cover["reserve"] + cover["check_visits"],
         np.where(cover["double_up_carers"] > 0, cover["double_up_carers"] + cover["reserve"], 0)])

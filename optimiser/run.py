@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from optimiser.config import Scenario, load_scenario
 from optimiser.data.load import load_dataset
 from optimiser.model.build import build_model
@@ -102,7 +104,7 @@ def solve_scenario(scenario: Scenario, out_root: Path | None = None, verify: boo
 
 
 def _pool_stage(data, scenario: Scenario, outcome: Outcome, log_file: Path | None,
-                progress: Progress | None) -> tuple[Scenario, object] | None:
+                progress: Progress | None) -> tuple[Scenario, pd.DataFrame] | None:
     """Stage 1 of cover paid from pooled budgets (optimiser.pooled_cover). None if even
     keeping cover everywhere has no plan (the outcome then says why)."""
     try:

@@ -70,7 +70,7 @@ def pooled_budgets_pay_for_cover(m: pyo.ConcreteModel, s: str) -> pyo.Expression
     the residents' own packages draw."""
     routes = m.ix.routes_of_scheme.get(s, [])
     cover = pyo.quicksum(
-        m.cover_rate[k, b] * m.band_hours[s, k, b]
+        m.block_rate[k, b] * m.band_hours[s, k, b]
         for k in m.ix.providers_at_scheme.get(s, [])
         for b in m.BANDS
     )
@@ -133,11 +133,6 @@ def add_allocation(m: pyo.ConcreteModel, p: Params) -> None:
     if policy.budget_rule == "pooled":
         m.pooled_budget = pyo.Constraint(m.SCHEMES, rule=pooled_budget)
     if policy.cover_funding == "pooled_budgets":
-        rates = p.providers.set_index("provider_id")
-        m.cover_rate = {
-            (k, b): float(rates.at[k, f"block_rate_{b}"])
-            for k in sorted({k for _, k in m.BLOCK}) for b in m.BANDS
-        }
         m.POOL_SCHEMES = pyo.Set(initialize=sorted(m.ix.providers_at_scheme))
         m.pooled_budgets_pay_for_cover = pyo.Constraint(
             m.POOL_SCHEMES, rule=pooled_budgets_pay_for_cover)

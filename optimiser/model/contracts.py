@@ -3,7 +3,8 @@
 The guaranteed staff-hours are split by pay band b (day, night, weekend) so the contract is
 priced at the holder's own rates without multiplying the integer rota by the candidate
 providers. Symbols (docs/model.md): a[s,k] award, g[s,k,b] guaranteed staff-hours in band b,
-V_k minimum viable volume, G[s,b] most band-b hours the scheme could ever need.
+V_k minimum viable volume, G[s,b] most band-b hours the scheme could ever need, pi^blk[k,b]
+provider k's staff-hour rate in band b (m.block_rate).
 """
 
 from __future__ import annotations
@@ -61,6 +62,14 @@ def add_contracts(m: pyo.ConcreteModel, p: Params) -> None:
             for s in m.SCHEMES
             for b in BANDS
         },
+    )
+    rates = p.providers.set_index("provider_id")
+    holders = sorted({k for _, k in keys})
+    m.BLOCK_PROVIDERS = pyo.Set(initialize=holders)
+    m.block_rate = pyo.Param(
+        m.BLOCK_PROVIDERS,
+        m.BANDS,
+        initialize={(k, b): float(rates.at[k, f"block_rate_{b}"]) for k in holders for b in BANDS},
     )
     m.award = pyo.Var(m.BLOCK, within=pyo.Binary)
     m.band_hours = pyo.Var(m.BLOCK, m.BANDS, within=pyo.NonNegativeReals)

@@ -34,12 +34,11 @@ def cash_allocations(p: Params) -> float:
 
 
 def add_objective(m: pyo.ConcreteModel, p: Params) -> None:
-    rates = p.providers.set_index("provider_id")
     m.routes_by_kind = p.routes.groupby("kind")["route"].apply(list).to_dict()
     m.coordination_cost = p.costs["coordination_per_provider_scheme_per_week"]
     m.cost_onsite_staff = pyo.Expression(
         expr=pyo.quicksum(
-            float(rates.at[k, f"block_rate_{b}"]) * m.band_hours[s, k, b]
+            m.block_rate[k, b] * m.band_hours[s, k, b]
             for s, k in m.BLOCK
             for b in m.BANDS
         )
