@@ -135,12 +135,8 @@ def compile_model(model: pyo.ConcreteModel) -> Compiled:
 
 
 def set_options(h: highspy.Highs, options: SolverOptions, log_file: Path | None) -> None:
-    """Set HiGHS options on an instance kept between solves (see _options)."""
-    _options(h, options, log_file)
-
-
-def _options(h: highspy.Highs, options: SolverOptions, log_file: Path | None) -> None:
-    """Set HiGHS options, refusing any HiGHS rejects (Pyomo would ignore them silently)."""
+    """Set HiGHS options, refusing any HiGHS rejects (Pyomo would ignore them silently); also
+    used on an instance kept between solves (optimiser.resolve)."""
     wanted = {
         "time_limit": float(options.time_limit),
         "mip_rel_gap": float(options.mip_rel_gap),
@@ -227,7 +223,7 @@ def run_highs(
 ) -> tuple[SolveResult, np.ndarray | None]:
     """Solve the compiled model; never raises on infeasible or time-limited outcomes."""
     h = highspy.Highs()
-    _options(h, options, log_file)
+    set_options(h, options, log_file)
     h.passModel(compiled.lp)
     return run_held(h, compiled, progress)
 
@@ -266,7 +262,7 @@ def least_violation(
     its family's penalty, and find the plan that violates them least: which rules give, where,
     and by how much. None if even that finds no plan."""
     h = highspy.Highs()
-    _options(h, options, None)
+    set_options(h, options, None)
     h.passModel(compiled.lp)
     penalty = np.array([penalties.get(family, -1.0) for family, _ in compiled.rows])
     if h.feasibilityRelaxation(-1.0, -1.0, 1.0, None, None, penalty) != highspy.HighsStatus.kOk:
