@@ -12,9 +12,9 @@ the parent records it as "crashed" or "timed out" and moves on. Targets are repo
 the measured values, never asserted.
 
 The issue also sets targets for sweeps: a 100-scenario night-rate sweep on M, reusing the
-built model (``optimiser.resolve``) at least 3x faster than rebuilding each time, and 2 worker
+built model (``optimiser.solving.held``) at least 3x faster than rebuilding each time, and 2 worker
 processes at least 1.7x faster than 1. Each sweep measurement is one fresh child running
-``optimiser.sweep.run_sweep`` from an empty folder (nothing resumed).
+``optimiser.studies.sweep.run_sweep`` from an empty folder (nothing resumed).
 
 Run ``python -m optimiser.bench`` (``make bench``); ``--quick`` runs S and M with short limits
 and a 10-scenario sweep; ``--sweep-only`` runs just the sweep measurements, ``--no-sweep``
@@ -214,11 +214,11 @@ def child_optimiser(job: dict[str, Any]) -> dict[str, Any]:
     """
     laps = _Laps()
     _emit("import")
-    from optimiser.config import SolverOptions, load_scenario
-    from optimiser.data.load import load_dataset
+    from optimiser.inputs.config import SolverOptions, load_scenario
+    from optimiser.inputs.load import load_dataset
+    from optimiser.inputs.params import StaticInfeasibility, derive
     from optimiser.model.build import build_model
-    from optimiser.params import StaticInfeasibility, derive
-    from optimiser.solve import compile_model, run_highs
+    from optimiser.solving.highs import compile_model, run_highs
 
     laps.lap("import")
     _emit("load")
@@ -270,8 +270,9 @@ def _write_mps(lp: Any, path: Path) -> None:
 def _highs_status(h: Any) -> str:
     """HiGHS model status in the optimiser's words.
 
-    Mirrors ``optimiser.solve._status``; duplicated because importing ``optimiser.solve`` would
-    load Pyomo into the HiGHS-alone child and spoil its peak-memory figure.
+    Mirrors ``optimiser.solving.highs._status``; duplicated because importing
+    ``optimiser.solving.highs`` would load Pyomo into the HiGHS-alone child and spoil its
+    peak-memory figure.
     """
     import highspy
 
@@ -333,7 +334,7 @@ def child_highs(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _gap(objective: float | None, bound: float | None) -> float | None:
-    """Relative gap as optimiser.solve computes it, so both methods compare like for like."""
+    """Relative gap as optimiser.solving.highs computes it, so both methods compare alike."""
     if objective is None or bound is None:
         return None
     return abs(objective - bound) / max(abs(objective), 1e-9)
@@ -345,7 +346,7 @@ def child_sweep(job: dict[str, Any]) -> dict[str, Any]:
     import shutil
 
     _emit("import")
-    from optimiser.sweep import SweepSpec, parse_vary, run_sweep
+    from optimiser.studies.sweep import SweepSpec, parse_vary, run_sweep
 
     folder = Path(job["out"])
     shutil.rmtree(folder, ignore_errors=True)  # never resume: every scenario is solved
@@ -659,7 +660,7 @@ def _measure(spec: SizeSpec, method: str, folder: Path, counts: dict[str, int], 
 def bench_size(spec: SizeSpec, out: Path, seed: int, say: Callable[[str], None],
                floor: bool = True) -> list[Row]:
     """Generate the size's dataset, then measure the optimiser and (optionally) HiGHS alone."""
-    from optimiser.generate import generate_dataset
+    from optimiser.inputs.generate import generate_dataset
 
     folder = out / "out" / spec.name
     folder.mkdir(parents=True, exist_ok=True)
@@ -749,7 +750,7 @@ def _speedups(rows: list[Row]) -> None:
 
 def bench_sweep(bench: SweepBench, out: Path, seed: int, say: Callable[[str], None]) -> list[Row]:
     """Generate the size's dataset (if not there) and time the sweep each way in turn."""
-    from optimiser.generate import generate_dataset
+    from optimiser.inputs.generate import generate_dataset
 
     spec = SIZES[bench.size]
     folder = out / "out" / f"{bench.size}-sweep"

@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from optimiser.data.load import InputError
+from optimiser.inputs.load import InputError
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_VERIFY = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
@@ -138,7 +138,7 @@ def compare(model_files: tuple[Path, ...], out_root: Path, time_limit: float | N
     written, 1 if a model file has a mistake, 4 if a plan failed verification, 130 if
     interrupted (Ctrl-C: plans already written stay, no comparison is written).
     """
-    from optimiser.compare import default_models
+    from optimiser.studies.compare import default_models
 
     files = list(model_files) or default_models()
     if not files:
@@ -149,7 +149,7 @@ def compare(model_files: tuple[Path, ...], out_root: Path, time_limit: float | N
 
 
 def _compare(files: list[Path], out_root: Path, overrides: dict[str, object]) -> int:
-    from optimiser import compare as side_by_side
+    from optimiser.studies import compare as side_by_side
 
     try:
         runs = _solve_models(files, out_root, overrides)
@@ -177,7 +177,7 @@ def _solve_models(files: list[Path], out_root: Path, overrides: dict[str, object
     search of the current one (best plan so far, distance from optimal) on the bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from optimiser.compare import compare_models
+    from optimiser.studies.compare import compare_models
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
@@ -216,8 +216,8 @@ def marginal(model_file: Path, out_root: Path, overrides: tuple[str, ...],
              time_limit: float | None) -> None:
     """What each rule costs: one more night member of staff per scheme, a higher CQC floor,
     one more preference honoured, one more framework provider per zone, GBP 1/h on each rate."""
-    from optimiser.config import load_scenario
-    from optimiser.marginal import marginal_costs, write_table
+    from optimiser.inputs.config import load_scenario
+    from optimiser.studies.marginal import marginal_costs, write_table
 
     settings = dict(_parse_override(o) for o in overrides)
     if time_limit is not None:
@@ -246,7 +246,7 @@ def marginal(model_file: Path, out_root: Path, overrides: tuple[str, ...],
 @click.argument("dataset", type=click.Path(path_type=Path))
 def validate(dataset: Path) -> None:
     """Check a dataset folder (schemes, residents, visits, providers, costs) without solving."""
-    from optimiser.data.load import load_dataset
+    from optimiser.inputs.load import load_dataset
 
     try:
         data = load_dataset(dataset)
@@ -265,7 +265,7 @@ def validate(dataset: Path) -> None:
               help="Model file to check against (default: the scenario recorded in run.json).")
 def verify(run_dir: Path, model_file: Path | None) -> None:
     """Re-check a written plan against the input data and its model's rules, without a solver."""
-    from optimiser.checks import verify_folder
+    from optimiser.plan.checks import verify_folder
 
     try:
         problems = verify_folder(run_dir, model_file)
@@ -288,7 +288,7 @@ def verify(run_dir: Path, model_file: Path | None) -> None:
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
 def generate(out_dir: Path, n_schemes: int, n_providers: int | None, seed: int) -> None:
     """Write a synthetic dataset with the bundled data's schema and distributions."""
-    from optimiser.generate import generate_dataset
+    from optimiser.inputs.generate import generate_dataset
 
     if n_schemes < 1:
         raise click.BadParameter("--schemes must be at least 1")
@@ -339,7 +339,7 @@ def sweep(model_file: Path | None, sweep_file: Path | None, varies: tuple[str, .
     """
     from dataclasses import replace
 
-    from optimiser import sweep as sweeps
+    from optimiser.studies import sweep as sweeps
 
     try:
         if sweep_file is not None:

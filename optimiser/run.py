@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimiser.config import Scenario, load_scenario
-from optimiser.data.load import load_dataset
+from optimiser.inputs.config import Scenario, load_scenario
+from optimiser.inputs.load import load_dataset
+from optimiser.inputs.params import Params, StaticInfeasibility, derive
 from optimiser.model.build import build_model
-from optimiser.params import Params, StaticInfeasibility, derive
-from optimiser.pooled_cover import cover_funding_table, first_stage, restore_summary
-from optimiser.report import run_record, summary_text, write_run
-from optimiser.results import Plan, extract_plan
-from optimiser.solve import Progress, SolveResult, solve
+from optimiser.plan.files import run_record, summary_text, write_run
+from optimiser.plan.tables import Plan, extract_plan
+from optimiser.solving.highs import Progress, SolveResult, solve
+from optimiser.solving.pooled_cover import cover_funding_table, first_stage, restore_summary
 
 
 @dataclass
@@ -79,7 +79,7 @@ def solve_scenario(scenario: Scenario, out_root: Path | None = None, verify: boo
     clock.lap("compile_and_solve")
     if not result.has_plan:
         if result.status == "infeasible":
-            from optimiser.diagnose import explain_infeasible
+            from optimiser.solving.diagnose import explain_infeasible
 
             outcome.reasons = explain_infeasible(data, scenario)
         outcome.timings = clock.times
@@ -105,7 +105,7 @@ def solve_scenario(scenario: Scenario, out_root: Path | None = None, verify: boo
 
 def _pool_stage(data, scenario: Scenario, outcome: Outcome, log_file: Path | None,
                 progress: Progress | None) -> tuple[Scenario, pd.DataFrame] | None:
-    """Stage 1 of cover paid from pooled budgets (optimiser.pooled_cover). None if even
+    """Stage 1 of cover paid from pooled budgets (optimiser.solving.pooled_cover). None if even
     keeping cover everywhere has no plan (the outcome then says why)."""
     try:
         stage = first_stage(data, scenario, log_file, progress)
@@ -119,7 +119,7 @@ def _pool_stage(data, scenario: Scenario, outcome: Outcome, log_file: Path | Non
 
 
 def _verifier(params: Params):
-    from optimiser.checks import verify_run
+    from optimiser.plan.checks import verify_run
 
     def check(folder: Path) -> list[str]:
         return verify_run(folder, params.data, params.scenario)

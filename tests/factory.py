@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from optimiser.data.schema import TABLES
+from optimiser.inputs.schema import TABLES
 
 SCHEME = {
     "scheme_id": "S1", "name": "Oakfield Court", "zone": "North", "flats": 40,

@@ -20,11 +20,11 @@ import pytest
 from click.testing import CliRunner
 from factory import offsite, provider, resident, scheme, visit, write_dataset, write_model
 
-from optimiser.checks import Week, read_plan_table, split_visits, verify_folder, verify_run
 from optimiser.cli import main
-from optimiser.config import Scenario
-from optimiser.data.load import Dataset, InputError, load_dataset
-from optimiser.data.schema import DAYS
+from optimiser.inputs.config import Scenario
+from optimiser.inputs.load import Dataset, InputError, load_dataset
+from optimiser.inputs.schema import DAYS
+from optimiser.plan.checks import Week, read_plan_table, split_visits, verify_folder, verify_run
 from optimiser.run import solve_file
 
 SHIFTS = {"starts": [7, 14, 22], "lengths": [7, 8, 9]}

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 from factory import offsite, provider, resident, scheme, visit, write_dataset, write_model
 
-from optimiser.checks import verify_folder
-from optimiser.config import load_scenario
-from optimiser.data.load import InputError
+from optimiser.inputs.config import load_scenario
+from optimiser.inputs.load import InputError
+from optimiser.plan.checks import verify_folder
 from optimiser.run import solve_file
 
 DAY_NIGHT = {"patterns": [[7, 15], [22, 9]]}

@@ -20,7 +20,9 @@ from click.testing import CliRunner
 from factory import offsite, provider, resident, scheme, visit, write_dataset, write_model
 
 from optimiser.cli import main
-from optimiser.compare import (
+from optimiser.inputs.config import load_scenario
+from optimiser.inputs.load import InputError
+from optimiser.studies.compare import (
     COLUMNS,
     FAILED_VERIFICATION,
     INPUT_ERROR,
@@ -29,8 +31,6 @@ from optimiser.compare import (
     comparison_table,
     write_comparison,
 )
-from optimiser.config import load_scenario
-from optimiser.data.load import InputError
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
 ROUTE_SWITCHES = ("require_24h_cover", "allow_block_care", "allow_onsite_spot",
@@ -248,9 +248,9 @@ def test_compare_command_writes_the_comparison(ranking):
 def test_an_interrupted_solve_stops_the_comparison(tmp_path, monkeypatch):
     # Ctrl-C during the first model: the second is not solved, and the command writes no
     # comparison (a table silently missing models would mislead).
-    from optimiser import compare
     from optimiser.run import Outcome
-    from optimiser.solve import INTERRUPTED, SolveResult
+    from optimiser.solving.highs import INTERRUPTED, SolveResult
+    from optimiser.studies import compare
 
     def interrupted(scenario, out_root, progress=None):
         return Outcome(scenario=scenario, result=SolveResult(INTERRUPTED, "Interrupt"))

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from factory import offsite, provider, resident, scheme, visit, write_dataset, write_model
 
-from optimiser.generate import generate_dataset
+from optimiser.inputs.generate import generate_dataset
 from optimiser.run import solve_file
 
 RUNNER = """

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from factory import offsite, provider, resident, scheme, visit, write_dataset, write_model
 
-from optimiser.report import excel_safe, write_csv
+from optimiser.plan.files import excel_safe, write_csv
 from optimiser.run import solve_file
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")

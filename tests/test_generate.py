@@ -13,13 +13,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from optimiser.data.schema import DAYS, TABLES
-from optimiser.generate import PRESETS, generate_dataset, shireford
+from optimiser.inputs.generate import PRESETS, generate_dataset, shireford
+from optimiser.inputs.schema import DAYS, TABLES
 
 BUNDLED = Path(__file__).resolve().parents[1] / "data" / "shireford"
 GOOD_OR_BETTER = {"outstanding", "good"}
 PASSES_FLOOR = {"outstanding", "good", "requires_improvement"}
-HAS_LOADER = importlib.util.find_spec("optimiser.data.load") is not None
+HAS_LOADER = importlib.util.find_spec("optimiser.inputs.load") is not None
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -176,12 +176,12 @@ def test_bundled_example_headline(tmp_path: Path) -> None:
     assert (t["providers"]["cqc_rating"] == "unrated").sum() == 1
 
 
-@pytest.mark.skipif(not HAS_LOADER, reason="optimiser.data.load not written yet")
+@pytest.mark.skipif(not HAS_LOADER, reason="optimiser.inputs.load not written yet")
 @pytest.mark.parametrize("folder", ["county", "bundled", "small"])
 def test_loader_accepts_generated_data(
     folder: str, county: tuple[Path, dict[str, int]], tmp_path: Path
 ) -> None:
-    from optimiser.data.load import load_dataset
+    from optimiser.inputs.load import load_dataset
 
     if folder == "small":
         generate_dataset(tmp_path, PRESETS["S"], seed=5)

@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 from factory import resident, visit, write_dataset, write_model
 
 from optimiser.cli import main
-from optimiser.data.load import InputError, load_dataset
+from optimiser.inputs.load import InputError, load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIREFORD = ROOT / "data" / "shireford"

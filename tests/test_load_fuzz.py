@@ -20,8 +20,8 @@ from factory import offsite, provider, resident, visit, write_dataset
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimiser.data.load import InputError, load_dataset
-from optimiser.data.schema import TABLES
+from optimiser.inputs.load import InputError, load_dataset
+from optimiser.inputs.schema import TABLES
 
 EXAMPLES = 300
 TABLE_NAMES = [spec.name for spec in TABLES]

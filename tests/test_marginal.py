@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from factory import write_dataset, write_model
 
 from optimiser.cli import main
-from optimiser.config import load_scenario
-from optimiser.marginal import marginal_costs
+from optimiser.inputs.config import load_scenario
+from optimiser.studies.marginal import marginal_costs
 
 SHIFTS = {"patterns": [[7, 15], [22, 9]]}
 

@@ -2,7 +2,7 @@
 
 Each test shows the rule binds: with the rule (or the input that triggers it) the optimum
 changes by exactly the amount the arithmetic in the test says. Every plan is written and
-passes the independent checker (optimiser.checks), so the tables agree with the numbers too.
+passes the independent checker (optimiser.plan.checks), so the tables agree with the numbers too.
 
 Base instance (tests/factory.py): one scheme, 1 member of staff day and night, no calls,
 provider P1 on site at GBP 20/h day and weekend, GBP 30/h at night (22:00-07:00).

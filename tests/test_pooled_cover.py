@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from factory import resident, write_dataset, write_model
 
-from optimiser.checks import build_context, check_pooled_cover, verify_folder
-from optimiser.data.load import load_dataset
+from optimiser.inputs.load import load_dataset
+from optimiser.plan.checks import build_context, check_pooled_cover, verify_folder
 from optimiser.run import solve_file
-from optimiser.sweep import SweepSpec, parse_vary, run_sweep
+from optimiser.studies.sweep import SweepSpec, parse_vary, run_sweep
 
 MICRO = {"allow_block_care": False, "cover_funding": "pooled_budgets"}
 DAY_NIGHT = {"patterns": [[7, 15], [22, 9]]}

@@ -5,7 +5,7 @@ The independent reference computes the Erlang C probability straight from its de
     C(c, A) = (A^c / c! * c / (c - A)) / (sum_{k<c} A^k / k! + A^c / c! * c / (c - A)),
 
 in exact rational arithmetic (fractions.Fraction), so it shares no code or recursion with
-optimiser.queueing.
+optimiser.inputs.queueing.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import pytest
 
-from optimiser.queueing import (
+from optimiser.inputs.queueing import (
     MAX_RESERVE,
     erlang_b,
     erlang_c,

@@ -14,11 +14,11 @@ import pyomo.environ as pyo
 import pytest
 from factory import offsite, provider, resident, visit, write_dataset, write_model
 
-from optimiser.config import load_scenario
-from optimiser.data.load import load_dataset
+from optimiser.inputs.config import load_scenario
+from optimiser.inputs.load import load_dataset
+from optimiser.inputs.params import derive
 from optimiser.model.build import build_model
-from optimiser.params import derive
-from optimiser.resolve import (
+from optimiser.solving.held import (
     BUILT,
     REBUILT,
     REUSED,
@@ -30,8 +30,8 @@ from optimiser.resolve import (
     is_feasible,
     repair_set,
 )
-from optimiser.solve import compile_model
-from optimiser.sweep import apply_scalings
+from optimiser.solving.highs import compile_model
+from optimiser.studies.sweep import apply_scalings
 
 DAY_NIGHT = {"patterns": [[7, 15], [22, 9]]}
 

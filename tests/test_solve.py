@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from factory import provider, write_dataset, write_model
 
 from optimiser.cli import main
-from optimiser.config import SolverOptions
-from optimiser.solve import compile_model, load_values, solve
+from optimiser.inputs.config import SolverOptions
+from optimiser.solving.highs import compile_model, load_values, solve
 
 EXACT = SolverOptions(time_limit=30, mip_rel_gap=0, threads=1, seed=0)
 
@@ -209,7 +209,7 @@ def test_cli_solver_infeasibility_writes_no_folder(tmp_path) -> None:
 
 
 def test_gap_of_unbounded_bound_is_infinite() -> None:
-    from optimiser.solve import _gap
+    from optimiser.solving.highs import _gap
 
     assert _gap(10.0, -math.inf) == math.inf
     assert _gap(10.0, 9.0) == pytest.approx(0.1)

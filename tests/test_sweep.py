@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from factory import offsite, provider, write_dataset, write_model
 
-from optimiser import sweep
-from optimiser.data.load import InputError
-from optimiser.sweep import (
+from optimiser.inputs.load import InputError
+from optimiser.studies import sweep
+from optimiser.studies.sweep import (
     FACTORIAL,
     SweepSpec,
     Vary,

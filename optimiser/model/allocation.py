@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from optimiser.params import Params
+from optimiser.inputs.params import Params
 
 
 def every_package_delivered_once(m: pyo.ConcreteModel, r: str) -> pyo.Expression:

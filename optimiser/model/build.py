@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from optimiser.inputs.params import Params
 from optimiser.model.allocation import add_allocation
 from optimiser.model.contracts import add_contracts
 from optimiser.model.framework import add_framework
@@ -15,7 +16,6 @@ from optimiser.model.index import Index
 from optimiser.model.objective import add_objective
 from optimiser.model.policy import add_policy
 from optimiser.model.staffing import add_staffing
-from optimiser.params import Params
 
 
 def build_model(p: Params) -> pyo.ConcreteModel:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from optimiser.params import BANDS, Params
+from optimiser.inputs.params import BANDS, Params
 
 
 def one_block_contract(m: pyo.ConcreteModel, s: str) -> pyo.Expression:

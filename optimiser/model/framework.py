@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from optimiser.params import Params
+from optimiser.inputs.params import Params
 
 
 def framework_active_needs_admission(m: pyo.ConcreteModel, s: str, f: str) -> pyo.Expression:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from optimiser.params import Params
+from optimiser.inputs.params import Params
 
 
 def _group(frame: pd.DataFrame, keys: list[str] | str, value: str) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from optimiser.params import Params
+from optimiser.inputs.params import Params
 
 COST_LINES: dict[str, str] = {
     "onsite_staff": "On-site staff hours under block contracts",

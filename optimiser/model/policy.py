@@ -14,7 +14,7 @@ import math
 import pandas as pd
 import pyomo.environ as pyo
 
-from optimiser.params import Params
+from optimiser.inputs.params import Params
 
 
 def honoured(m: pyo.ConcreteModel, r: str) -> pyo.Expression:

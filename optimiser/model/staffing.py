@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from optimiser.params import Params
+from optimiser.inputs.params import Params
 
 
 def on_duty(m: pyo.ConcreteModel, s: str, t: int) -> pyo.Expression:

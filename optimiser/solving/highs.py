@@ -22,7 +22,7 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from optimiser.config import SolverOptions
+from optimiser.inputs.config import SolverOptions
 
 OPTIMAL = "optimal"
 FEASIBLE = "feasible"
@@ -136,7 +136,7 @@ def compile_model(model: pyo.ConcreteModel) -> Compiled:
 
 def set_options(h: highspy.Highs, options: SolverOptions, log_file: Path | None) -> None:
     """Set HiGHS options, refusing any HiGHS rejects (Pyomo would ignore them silently); also
-    used on an instance kept between solves (optimiser.resolve)."""
+    used on an instance kept between solves (optimiser.solving.held)."""
     wanted = {
         "time_limit": float(options.time_limit),
         "mip_rel_gap": float(options.mip_rel_gap),
@@ -232,7 +232,7 @@ def run_held(
     h: highspy.Highs, compiled: Compiled, progress: Progress | None = None
 ) -> tuple[SolveResult, np.ndarray | None]:
     """Solve the model a HiGHS instance already holds (options set, compiled.lp passed or
-    pushed into it), so a sweep can keep one instance between scenarios (optimiser.resolve)."""
+    pushed into it), so a sweep can keep one instance between scenarios (optimiser.solving.held)."""
     watch = _Watch(progress)
     start = time.perf_counter()
     _run(h, watch)

@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from optimiser.data.load import InputError
-from optimiser.data.schema import NEEDS_BANDS
+from optimiser.inputs.load import InputError
+from optimiser.inputs.schema import NEEDS_BANDS
 
 CqcLevel = Literal["outstanding", "good", "requires_improvement", "inadequate"]
 CQC_POINTS: dict[str, int] = {

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimiser.config import CQC_POINTS, Scenario
-from optimiser.data.load import Dataset, load_dataset
+from optimiser.inputs.config import CQC_POINTS, Scenario
+from optimiser.inputs.load import Dataset, load_dataset
+from optimiser.inputs.params import BANDS, Params, StaticInfeasibility, derive
 from optimiser.model.build import build_model
-from optimiser.params import BANDS, Params, StaticInfeasibility, derive
-from optimiser.report import atomic_write, write_csv
-from optimiser.results import Plan, extract_plan
-from optimiser.solve import solve
+from optimiser.plan.files import atomic_write, write_csv
+from optimiser.plan.tables import Plan, extract_plan
+from optimiser.solving.highs import solve
 
 COLUMNS = ["change", "where", "method", "status", "weekly_gbp", "annual_gbp", "note"]
 

@@ -2,7 +2,7 @@
 
 Only the decisions are read from Pyomo (awards, rota, admissions, routes); every derived figure
 (cover per slot, costs per line) is recomputed here from those decisions and the input rates, so
-the tables agree with the independent checker in :mod:`optimiser.checks` by construction of the
+the tables agree with the independent checker in :mod:`optimiser.plan.checks` by construction of the
 data, not by trusting the solver.
 """
 
@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from optimiser.data.schema import DAYS
+from optimiser.inputs.params import ROUTE_LABELS, Params
+from optimiser.inputs.schema import DAYS
 from optimiser.model.objective import COST_LINES, cash_allocations
-from optimiser.params import ROUTE_LABELS, Params
-from optimiser.solve import SolveResult
+from optimiser.solving.highs import SolveResult
 
 SHARE_EPS = 1e-6
 

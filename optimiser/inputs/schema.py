@@ -1,7 +1,7 @@
 """The input tables: one specification per CSV file, the single source of truth.
 
 Every column is declared once here with its type, its rule and a sentence a commissioner can
-read. The loader (:mod:`optimiser.data.load`) turns these specifications into pandera schemas,
+read. The loader (:mod:`optimiser.inputs.load`) turns these specifications into pandera schemas,
 and ``optimiser validate --describe`` prints them; ``data/shireford/README.md`` documents the
 same columns with the sources of the numbers.
 """

@@ -33,16 +33,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optimiser.config import Scenario, load_scenario
-from optimiser.data.load import Dataset, InputError, checksum, load_dataset
+from optimiser.inputs.config import Scenario, load_scenario
+from optimiser.inputs.load import Dataset, InputError, checksum, load_dataset
+from optimiser.inputs.params import StaticInfeasibility, derive
 from optimiser.model.build import build_model
 from optimiser.model.objective import COST_LINES
-from optimiser.params import StaticInfeasibility, derive
-from optimiser.pooled_cover import SHORTFALL_TOL, first_stage
-from optimiser.report import atomic_write, write_csv
-from optimiser.resolve import Plan, session
-from optimiser.results import HEADLINE_FIGURES, extract_plan
-from optimiser.solve import INTERRUPTED, STATUS_TEXT
+from optimiser.plan.files import atomic_write, write_csv
+from optimiser.plan.tables import HEADLINE_FIGURES, extract_plan
+from optimiser.solving.held import Plan, session
+from optimiser.solving.highs import INTERRUPTED, STATUS_TEXT
+from optimiser.solving.pooled_cover import SHORTFALL_TOL, first_stage
 
 SUBJECT = "The sweep"
 ONE_AT_A_TIME = "one-at-a-time"
@@ -467,7 +467,7 @@ def _solve_task(task: Task) -> dict[str, object]:
 
 
 def _pooled_cover_stage(data: Dataset, scenario: Scenario) -> tuple[Scenario, dict]:
-    """Cover paid from pooled budgets is solved in two stages (optimiser.pooled_cover): the
+    """Cover paid from pooled budgets is solved in two stages (optimiser.solving.pooled_cover): the
     scenario as written, and which schemes lose their cover and what restoring it costs."""
     stage = first_stage(data, scenario)
     if stage.scenario is None:
@@ -641,7 +641,7 @@ def run_sweep(spec: SweepSpec, out: Path | None = None, workers: int = 1,
 
     reuse (the default): the first scenario (the base) is solved first, and every other
     scenario reuses its process's HiGHS model where the structure allows and starts from the
-    base plan (optimiser.resolve). reuse=False builds and solves each scenario from scratch."""
+    base plan (optimiser.solving.held). reuse=False builds and solves each scenario from scratch."""
     tasks = plan_scenarios(spec)
     folder = Path(out) if out is not None else default_out(spec)
     folder.mkdir(parents=True, exist_ok=True)

@@ -14,11 +14,11 @@ from collections.abc import Callable
 
 import numpy as np
 
-from optimiser.config import Scenario, SolverOptions
-from optimiser.data.load import Dataset
+from optimiser.inputs.config import Scenario, SolverOptions
+from optimiser.inputs.load import Dataset
+from optimiser.inputs.params import StaticInfeasibility, derive
 from optimiser.model.build import build_model
-from optimiser.params import StaticInfeasibility, derive
-from optimiser.solve import compile_model, least_violation, solve
+from optimiser.solving.highs import compile_model, least_violation, solve
 
 FEASIBILITY_TIME_LIMIT = 60.0
 MAX_PLACES = 15

@@ -4,13 +4,14 @@ Why: the optimiser has to be tested and benchmarked at county and metropolitan s
 resident data is personal and cannot be shipped. This module builds a plausible council from
 published UK figures (see ``data/shireford/README.md``
 for every number and its source) and writes the five input CSVs of
-:mod:`optimiser.data.schema`, in exactly its column order.
+:mod:`optimiser.inputs.schema`, in exactly its column order.
 
 Same seed, same bytes: every random draw comes from one ``numpy.random.default_rng(seed)`` in a
 fixed order, rows are sorted, floats are written with fixed decimals and nothing iterates over a
 hash-ordered set of strings. No Pyomo here: data generation must not depend on the model.
 
-Regenerate the bundled example with ``python -m optimiser.generate --shireford data/shireford``.
+Regenerate the bundled example with
+``python -m optimiser.inputs.generate --shireford data/shireford``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from optimiser.data.schema import COST_NAMES, DAYS, TABLES, TableSpec
+from optimiser.inputs.schema import COST_NAMES, DAYS, TABLES, TableSpec
 
 # Scale presets: number of schemes (S = one scheme, M = a county, L = a metropolitan council).
 PRESETS: dict[str, int] = {"S": 1, "M": 25, "L": 80}
@@ -808,7 +809,8 @@ def shireford(out_dir: Path = Path("data/shireford")) -> dict[str, int]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Command line: ``python -m optimiser.generate OUT --preset M --seed 1`` or ``--shireford``."""
+    """Command line: ``python -m optimiser.inputs.generate OUT --preset M --seed 1`` or
+    ``--shireford``."""
     parser = argparse.ArgumentParser(description="Write a synthetic ECH dataset (five CSVs).")
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--shireford", action="store_true", help="the bundled example")

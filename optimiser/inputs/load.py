@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from optimiser.data.schema import (
+from optimiser.inputs.schema import (
     BOOL_WORDS,
     COST_NAMES,
     ID_PATTERN,

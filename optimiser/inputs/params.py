@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from optimiser.config import CQC_POINTS, Scenario
-from optimiser.data.load import Dataset
-from optimiser.data.schema import DAYS
-from optimiser.queueing import reserve_staff
+from optimiser.inputs.config import CQC_POINTS, Scenario
+from optimiser.inputs.load import Dataset
+from optimiser.inputs.queueing import reserve_staff
+from optimiser.inputs.schema import DAYS
 
 BANDS: tuple[str, ...] = ("day", "night", "weekend")
 ROUTE_KINDS: tuple[str, ...] = ("block", "spot", "framework", "direct")

@@ -21,13 +21,13 @@ import pandas as pd
 from rich import box
 from rich.table import Table
 
-from optimiser.config import Scenario, load_scenario
-from optimiser.data.load import InputError
+from optimiser.inputs.config import Scenario, load_scenario
+from optimiser.inputs.load import InputError
 from optimiser.model.objective import COST_LINES
-from optimiser.report import atomic_write, write_csv
-from optimiser.results import HEADLINE_FIGURES
+from optimiser.plan.files import atomic_write, write_csv
+from optimiser.plan.tables import HEADLINE_FIGURES
 from optimiser.run import Outcome, solve_scenario
-from optimiser.solve import INTERRUPTED, Progress
+from optimiser.solving.highs import INTERRUPTED, Progress
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

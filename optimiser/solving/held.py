@@ -41,8 +41,8 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from optimiser.config import SolverOptions
-from optimiser.solve import (
+from optimiser.inputs.config import SolverOptions
+from optimiser.solving.highs import (
     Compiled,
     SolveResult,
     compile_model,

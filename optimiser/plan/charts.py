@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from optimiser.results import Plan  # noqa: E402
+from optimiser.plan.tables import Plan  # noqa: E402
 
 MAX_SCHEMES_CHARTED = 12
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimiser.params import Params
-from optimiser.results import Plan
-from optimiser.solve import SolveResult
+from optimiser.inputs.params import Params
+from optimiser.plan.tables import Plan
+from optimiser.solving.highs import SolveResult
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PACKAGES = ("optimiser", "pyomo", "highspy", "pandas", "numpy", "pandera", "click")
@@ -114,7 +114,7 @@ def write_run(
         if problems:
             return problems
         if charts:
-            from optimiser.charts import plan_charts
+            from optimiser.plan.charts import plan_charts
 
             plan_charts(plan, staging)
         _swap_into_place(staging, destination)

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimiser.config import Scenario
-from optimiser.data.load import Dataset
+from optimiser.inputs.config import Scenario
+from optimiser.inputs.load import Dataset
+from optimiser.inputs.params import Params, derive
 from optimiser.model.build import build_model
-from optimiser.params import Params, derive
-from optimiser.results import Plan, extract_plan
-from optimiser.solve import Progress, SolveResult, solve
+from optimiser.plan.tables import Plan, extract_plan
+from optimiser.solving.highs import Progress, SolveResult, solve
 
 SHORTFALL_TOL = 0.005  # GBP a week: below a penny is rounding, not a shortfall
 

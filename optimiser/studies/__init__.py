@@ -1,0 +1,2 @@
+"""Studies built on solving: commissioning models side by side, sensitivity sweeps and
+marginal costs of the rules."""
