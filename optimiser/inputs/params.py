@@ -341,11 +341,12 @@ def achievement_rates(providers: pd.DataFrame) -> pd.Series:
 def outcome_factors(achievement: np.ndarray, policy, weeks: float) -> dict[str, np.ndarray]:
     """What paying on outcomes does to an hourly-paid package, in expectation over the year.
 
-    pay: share of the price actually paid, (1 - w) + w a (w at risk on outcomes, a achieved);
-    hours: share of the assessed hours still needed, after a share rho of packages goes
-    through reablement and, of those, a share succeeds as the published rates say, scaled by
-    the provider's achievement: 1 - rho a (none + reduced x reduction) (1 - weeks / year);
-    bonus: expected weekly bonus per package, rho a none x bonus / weeks a year."""
+    pay: share of the price actually paid, (1 - w) + w alpha_k (w at risk on outcomes, alpha_k
+    achieved); hours: xi_k, the share of the assessed hours still needed after a share rho of
+    packages goes through reablement and, of those, a share succeeds as the published rates
+    say, scaled by the provider's achievement: 1 - rho alpha_k (p^none + p^less delta)
+    (1 - d^re / W); bonus: beta_k, the expected weekly bonus per package,
+    rho alpha_k p^none x bonus / W."""
     a = np.asarray(achievement, dtype=float)
     w, rho = policy.outcome_payment_share, policy.reablement_share
     success = policy.reablement_no_care + policy.reablement_reduced * policy.reablement_reduction

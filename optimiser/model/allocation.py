@@ -4,7 +4,8 @@ A *route* j is one way to deliver one resident's whole package: the on-site team
 block contract, the on-site provider paid from the personal budget, a framework provider, or a
 direct payment. Only eligible routes exist (params.py). Symbols (docs/model.md): y[j] route
 chosen (share of the package if splits are allowed), u[s,k] provider k active in scheme s,
-c_j weekly price to the council, b_j what the route draws on the budget, B_r budget plus top-up.
+c_j weekly price to the council, c^bud_j what the route draws on the budget, B_r budget plus
+top-up.
 """
 
 from __future__ import annotations

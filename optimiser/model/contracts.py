@@ -25,7 +25,7 @@ def one_block_contract(m: pyo.ConcreteModel, s: str) -> pyo.Expression:
 
 
 def block_hours(m: pyo.ConcreteModel, s: str, k: str) -> pyo.Expression:
-    """h[s,k]: the contract's guaranteed staff-hours a week, all bands."""
+    """h^blk[s,k]: the contract's guaranteed staff-hours a week, all bands."""
     return pyo.quicksum(m.band_hours[s, k, b] for b in m.BANDS)
 
 

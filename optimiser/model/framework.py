@@ -1,8 +1,8 @@
 """Framework admission, providers per zone, and every provider's weekly capacity.
 
-Symbols (docs/model.md): z[f] provider f admitted to the framework, F_g framework-eligible
-providers serving zone g, H_k hours provider k supplies (block staff-hours plus paid package
-hours including travel), Q_k its weekly capacity.
+Symbols (docs/model.md): z[f] provider f admitted to the framework, F_zeta framework-eligible
+providers serving zone zeta, H_k hours provider k supplies (block staff-hours plus paid package
+hours including travel), Cap_k its weekly capacity, chi_f whether f counts as full.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 Symbols (docs/model.md): R^pref residents with an eligible stated preference, k*_r the provider
 they asked for, J^pref_r their routes with k*_r, e_r (in [0,1]) care under the block while k*_r
-holds it, pi the share to honour, q_j satisfaction of route j's provider, o[s,k] block care
-hours at scheme s credited to holder k, q_min the floor on the hours-weighted mean, sigma the
-market share cap.
+holds it, p^pref the share to honour, q_j satisfaction of route j's provider, o[s,k] block
+care hours at scheme s credited to holder k, q^min the floor on the hours-weighted mean, sigma
+the market share cap.
 """
 
 from __future__ import annotations

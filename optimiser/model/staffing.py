@@ -2,7 +2,7 @@
 
 Symbols (docs/model.md): x[s,p] staff on shift pattern p at scheme s (integer),
 N[s,t] = sum of x over patterns covering slot t (staff on duty), M[s,t] minimum staff, E[s,t]
-Erlang C emergency reserve, l[r,t] planned-care load, c[r,t] carers a visit needs at once,
+Erlang C emergency reserve, l[r,t] planned-care load, n[r,t] carers a visit needs at once,
 y[j] the care route chosen, A[s] = sum_k a[s,k] whether the scheme has a block contract.
 """
 
@@ -55,7 +55,7 @@ def double_up_cover(m: pyo.ConcreteModel, s: str, t: int, j: int) -> pyo.Express
 
 def part_of_package_under_block(m: pyo.ConcreteModel, j: int) -> pyo.Expression:
     """With split packages, any share of a double-up package under the block still needs both
-    carers at once: w[j] = 1 whenever y[j] > 0."""
+    carers at once: y^du[j] = 1 whenever y[j] > 0."""
     return m.care[j] <= m.double_up_by_team[j]
 
 
