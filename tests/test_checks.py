@@ -332,7 +332,7 @@ def test_dropped_rota_row_leaves_slots_uncovered(simple_plan: Path, tmp_path: Pa
     edit(run, "rota", lambda f: f[f["day"] != "Mon"])
     problems = verify_folder(run)
     assert "cover: scheme S1 (Oakfield Court), Mon 02:00: 0 staff on duty, 1 required " \
-           "(minimum 1; planned care 0.00 + reserve 0)" in problems
+           "(minimum 1; carers busy at once 0.00 + reserve 0)" in problems
     assert "cover table: cover.csv gives scheme S1 (Oakfield Court), Mon 02:00 1 staff on " \
            "duty; the rota gives 0" in problems
     assert "cost: line onsite_staff is GBP 3,990.00 a week in cost_lines.csv, but the rates " \
@@ -343,7 +343,7 @@ def test_reserve_counts_on_top_of_planned_care(rich_plan: Path, tmp_path: Path) 
     run = copy_of(rich_plan, tmp_path)
     set_cells(run, "rota", {"scheme_id": "S1", "day": "Mon", "start": "07:00"}, staff="1")
     assert "cover: scheme S1 (Oakfield Court), Mon 10:00: 1 staff on duty, 2 required " \
-           "(minimum 1; planned care 0.00 + reserve 2)" in verify_folder(run)
+           "(minimum 1; carers busy at once 0.00 + reserve 2)" in verify_folder(run)
 
 
 def test_double_up_needs_both_carers(rich_plan: Path, tmp_path: Path) -> None:
@@ -364,7 +364,7 @@ def test_double_up_needs_both_carers(rich_plan: Path, tmp_path: Path) -> None:
     edit(run, "rota", one_on_duty)
     problems = verify_folder(run)
     assert "cover: scheme S2 (Willow House), Wed 22:00: 1 staff on duty, 2 required " \
-           "(minimum 1; planned care 1.00 + reserve 0; double-up 2 + reserve 0)" in problems
+           "(minimum 1; carers busy at once 2.00 + reserve 0; double-up 2 + reserve 0)" in problems
     assert not any(p.startswith("cover: scheme S2 (Willow House), Wed 23:00") for p in problems)
 
 
@@ -373,7 +373,7 @@ def test_no_lone_working_at_night_needs_two(simple_plan: Path) -> None:
     data = with_table(data, "schemes", "scheme_id", "S1", lone_working_at_night=False)
     problems = verify_run(simple_plan, data, scenario)
     assert "cover: scheme S1 (Oakfield Court), Mon 00:00: 1 staff on duty, 2 required " \
-           "(minimum 2; planned care 0.00 + reserve 0)" in problems
+           "(minimum 2; carers busy at once 0.00 + reserve 0)" in problems
     assert not any("Mon 07:00" in p for p in problems)
 
 

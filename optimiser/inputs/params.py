@@ -18,6 +18,7 @@ import pandas as pd
 
 from optimiser.inputs.config import CQC_POINTS, Scenario
 from optimiser.inputs.load import Dataset
+from optimiser.inputs.peaks import most_carers_at_once, peaks, slot_load
 from optimiser.inputs.queueing import reserve_staff
 from optimiser.inputs.schema import DAYS
 
@@ -52,7 +53,9 @@ class Params:
     pattern_slots: pd.DataFrame  # pattern, slot
     block_pairs: pd.DataFrame  # scheme_id, provider_id, min_hours, max_hours, mgmt_cost
     pattern_cost: pd.DataFrame  # provider_id, pattern, cost
-    load: pd.DataFrame  # resident_id, slot, load (staff on duty needed for planned care)
+    load: pd.DataFrame  # resident_id, slot, load (staff-minutes / slot length), carers
+    peaks: pd.DataFrame  # scheme_id, slot, instant, resident_id, carers (busy at that moment)
+    hours_bound: pd.DataFrame  # scheme_id, band, max_hours (G[s,b])
     packages: pd.DataFrame  # resident_id, scheme_id, zone, hours, budget, preference...
     routes: pd.DataFrame  # route, resident_id, scheme_id, kind, provider_id, price, ...
     framework: pd.DataFrame  # provider_id, fixed_cost, zones
@@ -207,19 +210,66 @@ def _serves(providers: pd.DataFrame) -> pd.DataFrame:
     return out[["zone", "provider_id"]].reset_index(drop=True)
 
 
-def _block_pairs(data: Dataset, scenario: Scenario, cover: pd.DataFrame) -> pd.DataFrame:
+def _block_pairs(data: Dataset, scenario: Scenario) -> pd.DataFrame:
+    """(scheme, provider) pairs that could hold the block, with the provider's minimum viable
+    volume and the contract's management cost a week."""
     pairs = _eligible_onsite(data, scenario)
     p = data.providers.set_index("provider_id")
-    peak = cover.assign(need=cover["min_staff"] + cover["reserve"]).groupby("scheme_id")["need"]
-    flats = data.schemes.set_index("scheme_id")["flats"]
-    # Upper bound on staff ever needed at once: everyone's peak plus every resident at once.
-    bound = (peak.max() + flats).rename("max_staff")
-    pairs = pairs.join(bound, on="scheme_id")
     pairs["min_hours"] = p.loc[pairs["provider_id"], "min_block_hours"].to_numpy(dtype=float)
-    pairs["max_hours"] = pairs["max_staff"] * 168.0
     mgmt = data.costs["block_contract_management_per_year"] / data.costs["weeks_per_year"]
     pairs["mgmt_cost"] = mgmt
     return pairs.sort_values(["scheme_id", "provider_id"]).reset_index(drop=True)
+
+
+def most_staff_needed(cover: pd.DataFrame, peak_rows: pd.DataFrame,
+                      tier_load: pd.DataFrame) -> pd.DataFrame:
+    """c[s,t]: the most staff slot t could ever need on duty at scheme s, whoever's care is
+    under the block: ceil(max(minimum, every resident's busy carers at the slot's peak + reserve
+    + check visits)). Double-ups are inside the busy carers."""
+    key = pd.MultiIndex.from_frame(cover[["scheme_id", "slot"]])
+    busy = most_carers_at_once(peak_rows).reindex(key, fill_value=0).to_numpy(dtype=float)
+    checks = (tier_load.set_index(["scheme_id", "slot"])["load"].reindex(key, fill_value=0.0)
+              .to_numpy() if not tier_load.empty else 0.0)
+    need = np.maximum(cover["min_staff"].to_numpy(), busy + cover["reserve"].to_numpy() + checks)
+    return cover[["scheme_id", "slot"]].assign(most=np.ceil(need - 1e-9).astype(int))
+
+
+def band_hours_bound(most: pd.DataFrame, slots: pd.DataFrame, patterns: pd.DataFrame,
+                     pattern_slots: pd.DataFrame, pairs: pd.DataFrame,
+                     slot_hours: float) -> pd.DataFrame:
+    """G[s,b]: most band-b staff-hours a week an optimal rota at scheme s can have.
+
+    In an optimal rota every member of staff is on a pattern with a *tight* slot (one where
+    removing them would break a cover row, so staff on duty there <= c[s,t]), unless they are
+    only there to reach the holder's minimum viable volume. Hence at slot t, U[s,t] bounds the
+    staff on duty, the smaller of:
+    - the sum over patterns covering t of the largest c on the pattern's own slots;
+    - max c over [t, t+L-1] + max c over [t-L+1, t-1] (L the longest pattern): staff tight at
+      or after t are all on duty at the first such tight slot, the others at the last one.
+    Padding to a minimum volume V stops below V + L hours. G[s,b] = max(sum over band-b slots of
+    U[s,t] x slot hours, V_s + L hours). The proof is in docs/model.md, section 3."""
+    n = len(slots)
+    length = int(pattern_slots.groupby("pattern").size().max()) if len(pattern_slots) else 1
+    schemes = sorted(most["scheme_id"].unique())
+    grid = most.pivot(index="scheme_id", columns="slot", values="most").reindex(
+        index=schemes, columns=range(n), fill_value=0).to_numpy(dtype=float)
+    ahead = np.max([np.roll(grid, -k, axis=1) for k in range(length)], axis=0)
+    before = (np.max([np.roll(grid, k, axis=1) for k in range(1, length)], axis=0)
+              if length > 1 else np.zeros_like(grid))
+    cells = pattern_slots.sort_values(["pattern", "slot"])
+    cover = np.zeros((len(patterns), n))
+    cover[cells["pattern"].to_numpy(), cells["slot"].to_numpy()] = 1.0
+    first = np.flatnonzero(np.r_[True, np.diff(cells["pattern"].to_numpy()) != 0])
+    own = np.maximum.reduceat(grid[:, cells["slot"].to_numpy()], first, axis=1)  # s x patterns
+    per_pattern = own @ cover  # s x slots: sum over patterns covering t of their own bound
+    ceiling = np.minimum(ahead + before, per_pattern)
+    band = slots["band"].to_numpy()
+    volume = pairs.groupby("scheme_id")["min_hours"].max().reindex(schemes, fill_value=0.0)
+    pad = volume.to_numpy(dtype=float) + length * slot_hours
+    return pd.concat([pd.DataFrame({
+        "scheme_id": schemes, "band": b,
+        "max_hours": np.maximum(ceiling[:, band == b].sum(axis=1) * slot_hours, pad),
+    }) for b in BANDS], ignore_index=True)
 
 
 def _pattern_cost(data: Dataset, patterns: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -230,49 +280,6 @@ def _pattern_cost(data: Dataset, patterns: pd.DataFrame, pairs: pd.DataFrame) ->
     cost = hours @ rates.T  # patterns x providers
     frame = pd.DataFrame(cost, index=patterns["pattern"], columns=providers.index)
     return frame.stack().rename("cost").reset_index().rename(columns={"level_1": "provider_id"})
-
-
-def _visit_slots(data: Dataset, scenario: Scenario, n_slots: int) -> pd.DataFrame:
-    """Split each visit over the slots it overlaps (a 45-minute visit at 07:30 spans two)."""
-    v = data.visits
-    day = v["day"].map({d: i for i, d in enumerate(DAYS)}).to_numpy()
-    hh, mm = v["start"].str.split(":", expand=True).astype(int).to_numpy().T
-    start = day * 1440 + hh * 60 + mm
-    end = start + v["minutes"].to_numpy()
-    width = scenario.slot_minutes
-    first = start // width
-    span = int(np.ceil(v["minutes"].max() / width)) + 1 if len(v) else 0
-    parts = []
-    for offset in range(span):
-        slot = first + offset
-        lo = np.maximum(start, slot * width)
-        hi = np.minimum(end, (slot + 1) * width)
-        minutes = np.clip(hi - lo, 0, None)
-        keep = minutes > 0
-        parts.append(
-            pd.DataFrame(
-                {
-                    "resident_id": v["resident_id"].to_numpy()[keep],
-                    "slot": slot[keep] % n_slots,
-                    "staff_minutes": (minutes * v["carers"].to_numpy())[keep],
-                    "carers": v["carers"].to_numpy()[keep],
-                }
-            )
-        )
-    if not parts:
-        return pd.DataFrame(columns=["resident_id", "slot", "staff_minutes", "carers"])
-    return pd.concat(parts, ignore_index=True)
-
-
-def _load(data: Dataset, scenario: Scenario, n_slots: int) -> pd.DataFrame:
-    """Per resident and slot: the average number of on-site staff busy with planned care
-    (``load``) and the most carers any one visit needs at once in that slot (``carers``)."""
-    parts = _visit_slots(data, scenario, n_slots)
-    load = parts.groupby(["resident_id", "slot"], as_index=False).agg(
-        staff_minutes=("staff_minutes", "sum"), carers=("carers", "max")
-    )
-    load["load"] = load["staff_minutes"] / scenario.slot_minutes
-    return load[["resident_id", "slot", "load", "carers"]]
 
 
 def _packages(data: Dataset, slots: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
@@ -600,7 +607,9 @@ def derive(data: Dataset, scenario: Scenario, check: bool = True) -> Params:
     tiers = resident_tiers(data, scenario) if scenario.policy.support_tiers else None
     cover = _cover(data, slots, tiers)
     patterns, pattern_slots = _patterns(scenario, slots)
-    block_pairs = _block_pairs(data, scenario, cover)
+    peak_rows = peaks(data, scenario)
+    tier_load = _tier_load(tiers, slots, scenario) if tiers is not None else pd.DataFrame()
+    block_pairs = _block_pairs(data, scenario)
     providers = _provider_table(data, scenario)
     packages = _packages(data, slots, scenario)
     params = Params(
@@ -615,7 +624,11 @@ def derive(data: Dataset, scenario: Scenario, check: bool = True) -> Params:
         pattern_cost=_pattern_cost(data, patterns, block_pairs)
         if len(block_pairs)
         else pd.DataFrame(columns=["pattern", "provider_id", "cost"]),
-        load=_load(data, scenario, len(slots)),
+        load=slot_load(data, scenario),
+        peaks=peak_rows,
+        hours_bound=band_hours_bound(most_staff_needed(cover, peak_rows, tier_load), slots,
+                                     patterns, pattern_slots, block_pairs,
+                                     scenario.slot_minutes / 60.0),
         packages=packages,
         routes=_routes(packages, providers, block_pairs, scenario, data.costs),
         framework=_framework(providers, scenario),
@@ -625,7 +638,7 @@ def derive(data: Dataset, scenario: Scenario, check: bool = True) -> Params:
     )
     if tiers is not None:
         params.tiers = tiers
-        params.tier_load = _tier_load(tiers, slots, scenario)
+        params.tier_load = tier_load
     if scenario.policy.call_off_in_rank_order:
         params.ranking = rank_providers(providers, packages, scenario)
     if check:

@@ -52,16 +52,11 @@ def add_contracts(m: pyo.ConcreteModel, p: Params) -> None:
     m.block_management_cost = pyo.Param(
         m.BLOCK, initialize=dict(zip(keys, pairs["mgmt_cost"], strict=True))
     )
-    band_slots = p.slots.groupby("band").size().reindex(list(BANDS), fill_value=0)
-    staff_bound = pairs.groupby("scheme_id")["max_staff"].first()
+    bound = p.hours_bound.set_index(["scheme_id", "band"])["max_hours"]
     m.max_band_hours = pyo.Param(
         m.SCHEMES,
         m.BANDS,
-        initialize={
-            (s, b): float(staff_bound.get(s, 0) * band_slots[b] * p.slot_hours)
-            for s in m.SCHEMES
-            for b in BANDS
-        },
+        initialize={(s, b): float(bound.get((s, b), 0.0)) for s in m.SCHEMES for b in BANDS},
     )
     rates = p.providers.set_index("provider_id")
     holders = sorted({k for _, k in keys})

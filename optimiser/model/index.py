@@ -23,6 +23,20 @@ def _group(frame: pd.DataFrame, keys: list[str] | str, value: str) -> dict:
     return dict(out)
 
 
+def _peak_moments(p: Params, busy: pd.DataFrame) -> list[tuple[str, int, int]]:
+    """The moments that get a cover row: every peak moment where some resident's care could
+    be under the block, and the start of every other slot (reserve and minimum only)."""
+    cover = p.cover[["scheme_id", "slot"]]
+    with_care = busy[["scheme_id", "slot", "instant"]].drop_duplicates()
+    quiet = cover.merge(with_care[["scheme_id", "slot"]].drop_duplicates(), how="left",
+                        indicator=True)
+    quiet = quiet[quiet["_merge"] == "left_only"]
+    quiet = quiet.assign(instant=quiet["slot"] * p.scenario.slot_minutes)
+    moments = pd.concat([with_care, quiet[["scheme_id", "slot", "instant"]]])
+    moments = moments.sort_values(["scheme_id", "slot", "instant"])
+    return list(moments.itertuples(index=False, name=None))
+
+
 @dataclass
 class Index:
     """Look-up tables shared by the model's constraint families."""
@@ -30,7 +44,8 @@ class Index:
     providers_at_scheme: dict = field(default_factory=dict)  # s -> [k] possible block providers
     patterns_covering: dict = field(default_factory=dict)  # t -> [p]
     routes_of_resident: dict = field(default_factory=dict)  # r -> [j]
-    block_load: dict = field(default_factory=dict)  # (s, t) -> [(j, load)]
+    peak_moments: list = field(default_factory=list)  # [(s, t, i)] one cover row each
+    busy_at: dict = field(default_factory=dict)  # (s, t, i) -> [(j, carers busy at i)]
     double_ups: list = field(default_factory=list)  # [(s, t, j, carers)] visits needing 2+
     routes_of_provider: dict = field(default_factory=dict)  # k -> [j] (non-block routes)
     block_of_provider: dict = field(default_factory=dict)  # k -> [s]
@@ -44,7 +59,9 @@ class Index:
         block_routes = routes[routes["kind"] == "block"]
         load = block_routes[["route", "resident_id", "scheme_id"]].merge(p.load, on="resident_id")
         load = load.sort_values(["scheme_id", "slot", "route"])
-        load["pair"] = list(zip(load["route"], load["load"], strict=True))
+        busy = block_routes[["route", "resident_id"]].merge(p.peaks, on="resident_id")
+        busy = busy.sort_values(["scheme_id", "slot", "instant", "route"])
+        busy["pair"] = list(zip(busy["route"], busy["carers"], strict=True))
         paid = routes[routes["kind"].isin(["spot", "framework"])]
         fw_zone = p.zones.dropna().merge(p.framework[["provider_id"]], on="provider_id")
         return cls(
@@ -53,7 +70,8 @@ class Index:
                 p.pattern_slots.sort_values(["slot", "pattern"]), "slot", "pattern"
             ),
             routes_of_resident=_group(routes, "resident_id", "route"),
-            block_load=_group(load, ["scheme_id", "slot"], "pair"),
+            peak_moments=_peak_moments(p, busy),
+            busy_at=_group(busy, ["scheme_id", "slot", "instant"], "pair"),
             double_ups=list(
                 load.loc[load["carers"] >= 2, ["scheme_id", "slot", "route", "carers"]].itertuples(
                     index=False, name=None

@@ -1,9 +1,14 @@
 """The on-site rota and 24-hour cover in every slot of the week.
 
+Staff on duty are constant within a slot, but visits start and end inside it, so cover is
+checked at every peak moment i of the slot (optimiser/inputs/peaks.py): the carers busy with
+planned visits at that moment, plus the reserve, never exceed the staff on duty.
+
 Symbols (docs/model.md): x[s,p] staff on shift pattern p at scheme s (integer),
 N[s,t] = sum of x over patterns covering slot t (staff on duty), M[s,t] minimum staff, E[s,t]
-Erlang C emergency reserve, l[r,t] planned-care load, n[r,t] carers a visit needs at once,
-y[j] the care route chosen, A[s] = sum_k a[s,k] whether the scheme has a block contract.
+Erlang C emergency reserve, n[r,s,t,i] carers resident r's visits need at peak moment i of slot
+t, n[r,t] carers one visit needs at once, y[j] the care route chosen, A[s] = sum_k a[s,k]
+whether the scheme has a block contract.
 """
 
 from __future__ import annotations
@@ -37,20 +42,22 @@ def minimum_cover(m: pyo.ConcreteModel, s: str, t: int) -> pyo.Expression:
     return on_duty(m, s, t) >= m.min_staff[s, t] * awarded(m, s)
 
 
-def care_and_reserve_cover(m: pyo.ConcreteModel, s: str, t: int) -> pyo.Expression:
-    """Enough staff for the planned care the on-site team delivers in the slot (double-ups count
-    twice) plus the emergency reserve that must float free for calls, plus the support-tier
-    check visits where the model has tiers."""
-    planned = pyo.quicksum(load * m.care[j] for j, load in m.ix.block_load.get((s, t), []))
+def care_and_reserve_cover(m: pyo.ConcreteModel, s: str, t: int, i: int) -> pyo.Expression:
+    """At peak moment i of slot t, enough staff on duty for every carer then busy with a visit
+    the on-site team delivers (a double-up needs all its carers) plus the emergency reserve
+    that must float free for calls, plus the support-tier check visits where the model has
+    tiers."""
+    busy = pyo.quicksum(carers * m.care[j] for j, carers in m.ix.busy_at.get((s, t, i), []))
     fixed = m.reserve[s, t] + m.tier_load.get((s, t), 0.0)
-    return on_duty(m, s, t) >= planned + fixed * awarded(m, s)
+    return on_duty(m, s, t) >= busy + fixed * awarded(m, s)
 
 
 def double_up_cover(m: pyo.ConcreteModel, s: str, t: int, j: int) -> pyo.Expression:
-    """While a double-up visit by the on-site team is under way, both carers are with the
-    resident and the emergency reserve is still free."""
-    by_team = m.double_up_by_team[j] if m.splits_allowed else m.care[j]
-    return on_duty(m, s, t) >= m.visit_carers[s, t, j] * by_team + m.reserve[s, t] * awarded(m, s)
+    """With split packages: while a double-up visit by the on-site team is under way, all its
+    carers are with the resident and the emergency reserve is still free, however small the
+    share of the package under the block. (Without splits the peak rows above imply it.)"""
+    return (on_duty(m, s, t)
+            >= m.visit_carers[s, t, j] * m.double_up_by_team[j] + m.reserve[s, t] * awarded(m, s))
 
 
 def part_of_package_under_block(m: pyo.ConcreteModel, j: int) -> pyo.Expression:
@@ -91,16 +98,18 @@ def add_staffing(m: pyo.ConcreteModel, p: Params) -> None:
     m.staff = pyo.Var(m.ONSITE_SCHEMES, m.PATTERNS, within=pyo.NonNegativeIntegers)
     m.rota_is_the_contract = pyo.Constraint(m.ONSITE_SCHEMES, m.BANDS, rule=rota_is_the_contract)
     m.minimum_cover = pyo.Constraint(m.COVER, rule=minimum_cover)
-    m.care_and_reserve_cover = pyo.Constraint(m.COVER, rule=care_and_reserve_cover)
+    m.PEAK_MOMENTS = pyo.Set(dimen=3, initialize=[
+        k for k in m.ix.peak_moments if k[0] in m.ONSITE_SCHEMES])
+    m.care_and_reserve_cover = pyo.Constraint(m.PEAK_MOMENTS, rule=care_and_reserve_cover)
     doubles = m.ix.double_ups
-    m.DOUBLE_UPS = pyo.Set(dimen=3, initialize=[(s, t, j) for s, t, j, _ in doubles])
-    m.visit_carers = pyo.Param(m.DOUBLE_UPS, initialize={(s, t, j): c for s, t, j, c in doubles})
-    routes = sorted({j for _, _, j, _ in doubles})
     m.splits_allowed = p.scenario.policy.allow_splits
     if m.splits_allowed:
-        m.DOUBLE_UP_ROUTES = pyo.Set(initialize=routes)
+        m.DOUBLE_UPS = pyo.Set(dimen=3, initialize=[(s, t, j) for s, t, j, _ in doubles])
+        m.visit_carers = pyo.Param(m.DOUBLE_UPS,
+                                   initialize={(s, t, j): c for s, t, j, c in doubles})
+        m.DOUBLE_UP_ROUTES = pyo.Set(initialize=sorted({j for _, _, j, _ in doubles}))
         m.double_up_by_team = pyo.Var(m.DOUBLE_UP_ROUTES, within=pyo.Binary)
         m.part_of_package_under_block = pyo.Constraint(
             m.DOUBLE_UP_ROUTES, rule=part_of_package_under_block
         )
-    m.double_up_cover = pyo.Constraint(m.DOUBLE_UPS, rule=double_up_cover)
+        m.double_up_cover = pyo.Constraint(m.DOUBLE_UPS, rule=double_up_cover)

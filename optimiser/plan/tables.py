@@ -124,9 +124,11 @@ def _cover(p: Params, rota: pd.DataFrame, allocations: pd.DataFrame,
     on = rota.merge(p.pattern_slots, on="pattern").groupby(["scheme_id", "slot"])["staff"].sum()
     block = allocations[allocations["route_kind"] == "block"][["resident_id", "scheme_id", "share"]]
     load = block.merge(p.load, on="resident_id")
-    load["load"] *= load["share"]
-    planned = load.groupby(["scheme_id", "slot"])["load"].sum()
     doubles = load[load["carers"] >= 2].groupby(["scheme_id", "slot"])["carers"].max()
+    busy = block.merge(p.peaks, on=["resident_id", "scheme_id"])
+    busy["busy"] = busy["carers"] * busy["share"]
+    planned = (busy.groupby(["scheme_id", "slot", "instant"])["busy"].sum()
+               .groupby(level=["scheme_id", "slot"]).max())
     cover = p.cover.copy()
     key = pd.MultiIndex.from_frame(cover[["scheme_id", "slot"]])
     has_block = cover["scheme_id"].isin(awarded)

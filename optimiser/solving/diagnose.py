@@ -159,15 +159,19 @@ def _feasible(data: Dataset, scenario: Scenario) -> bool:
     return solve(build_model(params), options).has_plan
 
 
-def _where(data: Dataset, family: str, key: object, amount: float) -> str:
+def _where(data: Dataset, family: str, key: object, amount: float,
+           slot_minutes: int = 60) -> str:
     """One violated row in the commissioner's words."""
     keys = key if isinstance(key, tuple) else (key,)
     names = data.schemes.set_index("scheme_id")["name"]
     scheme = f"{names.get(keys[0], keys[0])} ({keys[0]})" if keys and keys[0] in names else ""
     slot = ""
     if family in ("minimum_cover", "care_and_reserve_cover", "double_up_cover"):
-        day, hour = divmod(int(keys[1]), 24)
-        slot = f"{['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'][day % 7]} {hour:02d}:00"
+        minutes = (int(keys[2]) if family == "care_and_reserve_cover"
+                   else int(keys[1]) * slot_minutes)
+        day, minute = divmod(minutes, 1440)
+        slot = (f"{['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'][day % 7]} "
+                f"{minute // 60:02d}:{minute % 60:02d}")
     if family == "mean_satisfaction":
         amount *= 100  # the model holds satisfaction as a share
     return SOFT_RULES[family].format(scheme=scheme, slot=slot, key=keys[0],
@@ -189,7 +193,8 @@ def where_and_how_much(data: Dataset, scenario: Scenario) -> list[str]:
     if not found:
         return []
     found.sort(key=lambda item: (-item[2], item[0], str(item[1])))
-    lines = [_where(data, family, key, amount) for family, key, amount in found[:MAX_PLACES]]
+    lines = [_where(data, family, key, amount, scenario.slot_minutes)
+             for family, key, amount in found[:MAX_PLACES]]
     if len(found) > MAX_PLACES:
         lines.append(f"... and {len(found) - MAX_PLACES} more place(s)")
     return ["Where the rules give, in the plan that breaks them least: " + line

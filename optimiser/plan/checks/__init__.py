@@ -9,9 +9,11 @@ contract in docs/model.md; each sentence starts with the rule's name (``cover:``
 ...) and names the scheme, provider or resident and the numbers involved.
 
 Only the validated loader (:mod:`optimiser.inputs.load`), the model-file schema
-(:mod:`optimiser.inputs.config`), the table constants (:mod:`optimiser.inputs.schema`) and the
-Erlang C reserve (:mod:`optimiser.inputs.queueing`, tested on its own) are shared with the
-optimiser. One module per rule family; :mod:`.context` re-derives what they all check against.
+(:mod:`optimiser.inputs.config`) and the table constants (:mod:`optimiser.inputs.schema`) are
+shared with the optimiser. The checker has its own Erlang C (:mod:`.erlang`, by a different
+computation path), its own CQC-floor rule (:func:`.context.rating_passes`) and reads the shift
+patterns from the model file's fields itself (:func:`.contracts.model_shifts`). One module
+per rule family; :mod:`.context` re-derives what they all check against.
 """
 
 from __future__ import annotations

@@ -21,6 +21,18 @@ def _allowed_within_cap(ctx: Context, routes: pd.DataFrame) -> np.ndarray:
     return draw.to_numpy() <= cap + TOL
 
 
+def _affordable(ctx: Context, routes: pd.DataFrame) -> np.ndarray:
+    """Under individual budgets a preference counts only where the preferred provider's route
+    draws no more than budget plus top-up, with or without splits (a split package may still
+    use a dearer route in part, but that part does not honour a preference)."""
+    if ctx.policy.budget_rule != "individual" or routes.empty:
+        return np.ones(len(routes), dtype=bool)
+    draw = routes["draw"] if "draw" in routes else route_prices(
+        routes, ctx.packages, ctx.providers, ctx.costs, ctx.policy)["draw"]
+    cap = ctx.packages["cap"].reindex(routes["resident_id"]).to_numpy()
+    return draw.to_numpy(dtype=float) <= cap + TOL
+
+
 def direct_payment_choices(ctx: Context) -> pd.Index:
     """Residents who asked for a direct payment and may have one (the policy allows it and,
     where budgets rule routes out beforehand, the payment fits budget plus top-up)."""
@@ -35,22 +47,24 @@ def direct_payment_choices(ctx: Context) -> pd.Index:
 def preference_table(ctx: Context) -> pd.DataFrame:
     """Residents with a stated (weak or strong) preference: is it eligible, how much honoured.
 
-    Eligible: some route with the provider is open to the resident by the static rules: on
-    site (block or spot) if the provider could hold the scheme's block, framework if it serves
-    the zone and passes the floor, within the budget cap where that rules routes out
-    beforehand. A resident granted the direct payment they asked for chooses their own carers,
-    so their preference is not counted as one the council must honour."""
+    Eligible, as in the model: care under the block if the provider could hold the scheme's
+    block, or a spot or framework route with the provider open to the resident (on-site
+    provider; zone served and CQC floor) that is affordable under individual budgets. A
+    resident granted the direct payment they asked for chooses their own carers, so their
+    preference is not counted as one the council must honour. Honoured: the share under the
+    block while the provider holds it plus the shares on affordable routes with it."""
     pk, policy = ctx.packages, ctx.policy
     pref = pk[pk["preference_strength"].isin(["weak", "strong"]) & pk["preferred_provider"].notna()]
     pref = pref[["scheme_id", "preferred_provider", "preference_strength", "zone"]].reset_index()
     pairs = list(zip(pref["preferred_provider"], pref["zone"], strict=True))
-    onsite = np.array([ctx.can_hold_block(k, z) for k, z in pairs], dtype=bool)
+    onsite = np.array([ctx.can_hold_block(k, z) for k, z in pairs], dtype=bool) & ~pref[
+        "scheme_id"].isin(ctx.policy.schemes_without_cover).to_numpy()
     framed = np.array([ctx.can_frame(k, z) for k, z in pairs], dtype=bool)
 
     def within_cap(kind: str) -> np.ndarray:
         routes = pd.DataFrame({"resident_id": pref["resident_id"], "route_kind": kind,
                                "provider_id": pref["preferred_provider"]})
-        return _allowed_within_cap(ctx, routes)
+        return _affordable(ctx, routes)
 
     pref["onsite_ok"] = (policy.allow_block_care & onsite) | (
         policy.allow_onsite_spot & onsite & within_cap("spot"))
@@ -59,7 +73,8 @@ def preference_table(ctx: Context) -> pd.DataFrame:
     pref["eligible"] = (pref["onsite_ok"] | pref["framework_ok"]) & ~pref["resident_id"].isin(
         direct_payment_choices(ctx))
     a = ctx.alloc
-    mine = a[a["provider_id"] == a["resident_id"].map(pk["preferred_provider"])]
+    mine = a[(a["provider_id"] == a["resident_id"].map(pk["preferred_provider"]))
+             & ((a["route_kind"] == "block") | _affordable(ctx, a))]
     honoured = mine.groupby("resident_id")["share"].sum()
     pref["honoured"] = pref["resident_id"].map(honoured).fillna(0.0)
     return pref

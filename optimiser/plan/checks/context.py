@@ -17,6 +17,9 @@ from optimiser.inputs.schema import DAYS
 
 BANDS: tuple[str, ...] = ("day", "night", "weekend")
 ROUTE_KINDS: tuple[str, ...] = ("block", "spot", "framework", "direct")
+# CQC ratings as points: a provider passes a floor if its points are at least the floor's.
+RATING_POINTS: dict[str, int] = {
+    "outstanding": 4, "good": 3, "requires_improvement": 2, "inadequate": 1}
 MAX_PER_RULE = 20  # sentences shown per rule before "... and N more"
 TOL = 1e-6  # feasibility tolerance of the solver's constraints
 MONEY_TOL = 0.01  # GBP: tables are written to the penny
@@ -229,8 +232,8 @@ class Context:
         return f"provider {pid} ({name})" if name is not None else f"provider {pid}"
 
     def passes(self, pid: object, floor: str) -> bool:
-        return pid in self.providers.index and self.policy.passes(
-            str(self.providers.at[pid, "cqc_rating"]), floor)
+        return pid in self.providers.index and rating_passes(
+            str(self.providers.at[pid, "cqc_rating"]), floor, self.policy.unrated_as)
 
     def can_hold_block(self, pid: object, zone: object) -> bool:
         """Whether a provider could hold a block contract in a zone under the model's floors."""
@@ -241,6 +244,18 @@ class Context:
     def can_frame(self, pid: object, zone: object) -> bool:
         """Whether a provider could deliver framework care in a zone (zone served, CQC floor)."""
         return (pid, zone) in self.serves and self.passes(pid, self.policy.cqc_floor)
+
+
+def rating_points(rating: str, unrated_as: str) -> int:
+    """A rating's points; a provider not yet rated scores as the model says (0 if excluded)."""
+    if rating == "unrated":
+        rating = unrated_as
+    return RATING_POINTS.get(rating, 0)
+
+
+def rating_passes(rating: str, floor: str, unrated_as: str) -> bool:
+    """Whether a CQC rating meets a floor; an excluded unrated provider meets none."""
+    return rating_points(rating, unrated_as) >= RATING_POINTS[floor]
 
 
 def _serves(providers: pd.DataFrame) -> set[tuple[str, str]]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from optimiser.plan.checks.context import TOL, Context, _minutes_of_week
+from optimiser.inputs.config import Shifts
+from optimiser.plan.checks.context import TOL, Context, _minutes_of_week, rating_passes
 
 # --------------------------------------------------------------------------- 1. block contracts
 
@@ -50,7 +51,7 @@ def _holder_faults(ctx: Context, pid: object, zone: object) -> list[str]:
         faults.append(f"does not serve zone {zone}")
     for floor, name in ((policy.cqc_floor, "CQC floor"),
                         (policy.onsite_cqc_floor, "on-site CQC floor")):
-        if not policy.passes(p["cqc_rating"], floor):
+        if not rating_passes(p["cqc_rating"], floor, policy.unrated_as):
             faults.append(f"is rated {p['cqc_rating']}, below the {name} ({floor})")
     return faults
 
@@ -72,12 +73,20 @@ def _min_block_hours(ctx: Context) -> list[str]:
     return out
 
 
+def model_shifts(rules: Shifts) -> set[tuple[int, int]]:
+    """The daily shifts (start hour, hours) the model file allows, read from its own fields:
+    every start with every length where starts or lengths are given, else the listed patterns."""
+    if rules.starts or rules.lengths:
+        return {(int(start), int(hours)) for start in rules.starts for hours in rules.lengths}
+    return {(int(start), int(hours)) for start, hours in rules.patterns}
+
+
 def check_rota(ctx: Context) -> list[str]:
     """Rota rows only for the scheme's block holder, on the model's shift patterns, with a
     whole, non-negative number of staff."""
     rota, out = ctx.tables["rota"], []
-    shifts = set(ctx.scenario.shifts.shift_list())
-    listed = ", ".join(f"{s:02d}:00 for {h} h" for s, h in ctx.scenario.shifts.shift_list())
+    shifts = model_shifts(ctx.scenario.shifts)
+    listed = ", ".join(f"{s:02d}:00 for {h} h" for s, h in sorted(shifts))
     rows = rota.assign(at=_minutes_of_week(rota["day"], rota["start"]),
                        holder=rota["scheme_id"].map(ctx.holders))
     for row in rows.itertuples():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from optimiser.inputs.config import CQC_POINTS
 from optimiser.plan.checks.choice import _allowed_within_cap
 from optimiser.plan.checks.context import (
     BANDS,
@@ -14,6 +13,7 @@ from optimiser.plan.checks.context import (
     Context,
     _known_alloc,
     _pct,
+    rating_points,
     route_prices,
 )
 
@@ -90,8 +90,8 @@ def ranking(ctx: Context) -> pd.Series:
     hours = np.array([ctx.packages[f"hours_{b}"].sum() for b in BANDS], dtype=float)
     weights = hours / hours.sum() if hours.sum() else np.full(len(BANDS), 1 / len(BANDS))
     price = prov[[f"framework_rate_{b}" for b in BANDS]].to_numpy(dtype=float) @ weights
-    rating = prov["cqc_rating"].replace("unrated", policy.unrated_as)
-    quality = 100 * (rating.map(CQC_POINTS).to_numpy(dtype=float) / 4
+    points = prov["cqc_rating"].map(lambda rating: rating_points(rating, policy.unrated_as))
+    quality = 100 * (points.to_numpy(dtype=float) / 4
                      + prov["satisfaction"].to_numpy(dtype=float) / 100) / 2
     w = policy.rank_price_weight
     score = pd.Series(w * 100 * price.min() / price + (1 - w) * quality, index=prov.index)

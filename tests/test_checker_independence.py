@@ -1,0 +1,98 @@
+"""The checker's own derivations (Erlang C, CQC floors, shift patterns) against published and
+hand-worked values, and the checker accepting the optimal plan of a model with splits."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from factory import offsite, provider, resident, visit, write_dataset, write_model
+
+from optimiser.inputs.config import Scenario, Shifts
+from optimiser.inputs.load import load_dataset
+from optimiser.plan.checks import build_context, verify_folder
+from optimiser.plan.checks.choice import preference_table
+from optimiser.plan.checks.context import rating_passes
+from optimiser.plan.checks.contracts import model_shifts
+from optimiser.plan.checks.erlang import floating_carers, share_reached, waiting_probability
+from optimiser.run import solve_file
+
+
+def test_waiting_probability_small_case_by_hand() -> None:
+    # A = 2 erlangs, 3 carers: terms 1, 2, 2 and (8/6) x 3 / (3 - 2) = 4, so C = 4 / 9.
+    assert waiting_probability(3, 2.0) == pytest.approx(4 / 9, abs=1e-12)
+    # A = 1, 2 carers: (1/2) x 2 / 1 = 1 over 1 + 1 + 1: C = 1/3.
+    assert waiting_probability(2, 1.0) == pytest.approx(1 / 3, abs=1e-12)
+
+
+def test_waiting_probability_matches_the_published_call_centre_example() -> None:
+    """48 erlangs offered to 55 agents: P(wait) 23.87 % (the textbook Erlang C example)."""
+    assert round(100 * waiting_probability(55, 48.0), 2) == 23.87
+
+
+def test_overloaded_and_idle_carers() -> None:
+    assert waiting_probability(2, 2.0) == 1.0
+    assert waiting_probability(1, 0.0) == 0.0
+    assert share_reached(1, 8.0, 15.0, 10.0) == 0.0  # 2 erlangs, 1 carer: never in time
+    assert share_reached(1, 0.0, 15.0, 10.0) == 1.0
+
+
+def test_reserve_by_hand() -> None:
+    """4 calls an hour of 15 minutes (A = 1), target 10 minutes. Two carers reach
+    1 - (1/3) e^(-10/15) = 0.8289 of calls; three reach 1 - (1/11) e^(-20/15) = 0.9760."""
+    assert share_reached(2, 4.0, 15.0, 10.0) == pytest.approx(1 - math.exp(-10 / 15) / 3)
+    assert share_reached(3, 4.0, 15.0, 10.0) == pytest.approx(1 - math.exp(-20 / 15) / 11)
+    assert floating_carers(4.0, 15.0, 10.0, 0.80) == 2
+    assert floating_carers(4.0, 15.0, 10.0, 0.90) == 3
+    assert floating_carers(0.0, 15.0, 10.0, 0.90) == 0
+
+
+@pytest.mark.parametrize(("rating", "floor", "unrated_as", "passes"), [
+    ("good", "good", "good", True),
+    ("requires_improvement", "good", "good", False),
+    ("outstanding", "requires_improvement", "good", True),
+    ("inadequate", "inadequate", "good", True),
+    ("unrated", "good", "requires_improvement", False),
+    ("unrated", "requires_improvement", "requires_improvement", True),
+    ("unrated", "inadequate", "excluded", False),
+])
+def test_checker_cqc_floor(rating: str, floor: str, unrated_as: str, passes: bool) -> None:
+    assert rating_passes(rating, floor, unrated_as) is passes
+
+
+def test_checker_reads_shift_patterns_from_the_model_file() -> None:
+    assert model_shifts(Shifts(starts=(7, 15), lengths=(8, 4))) == {
+        (7, 8), (7, 4), (15, 8), (15, 4)}
+    assert model_shifts(Shifts(patterns=((22, 9), (7, 8), (22, 9)))) == {(22, 9), (7, 8)}
+
+
+def test_optimal_plan_with_splits_passes_the_checker(tmp_path: Path) -> None:
+    """Splits allowed, individual budgets, every eligible preference to be honoured. R1 prefers
+    P2, whose hour costs GBP 25 against R1's GBP 20 budget: unaffordable, so, as in the model,
+    the preference does not count (with splits the route still exists, so the checker once
+    counted it and rejected the optimal plan: 1 of 2 honoured). R2 can afford P2 and gets it.
+    Stated preferences the model counts: 1 (R2), honoured 1."""
+    data = write_dataset(
+        tmp_path / "data",
+        providers=[provider(), offsite(provider_id="P2", name="Two")],
+        residents=[resident(weekly_budget=20, preferred_provider="P2", preference_strength="weak"),
+                   resident(resident_id="R2", preferred_provider="P2", preference_strength="weak")],
+        visits=[visit(), visit(resident_id="R2", day="Tue")],
+    )
+    model = write_model(tmp_path, data, policy={
+        "allow_splits": True, "budget_rule": "individual", "min_preference_share": 1.0})
+    outcome = solve_file(model, tmp_path / "results", verify=False, charts=False)
+    run = outcome.written_to
+    assert run is not None, outcome.reasons
+    alloc = pd.read_csv(run / "allocations.csv")
+    assert alloc.loc[alloc["resident_id"] == "R2", ["route_kind", "provider_id", "share"]
+                     ].values.tolist() == [["framework", "P2", 1.0]]
+    assert verify_folder(run) == []
+    scenario = Scenario.model_validate(json.loads((run / "run.json").read_text())["scenario"])
+    ctx = build_context(run, load_dataset(scenario.dataset), scenario)
+    prefs = preference_table(ctx).set_index("resident_id")
+    assert prefs["eligible"].to_dict() == {"R1": False, "R2": True}
+    assert prefs.at["R2", "honoured"] == 1.0
