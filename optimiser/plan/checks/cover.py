@@ -14,8 +14,9 @@ from optimiser.plan.checks.erlang import floating_carers
 def cover_table(ctx: Context) -> pd.DataFrame:
     """Staff on duty and staff required in every slot of every scheme, recomputed.
 
-    Required = max(minimum staff, planned care + reserve, double-up carers + reserve); minimum
-    and reserve apply only where the scheme has a block contract (there is no team otherwise)."""
+    Required = max(minimum staff, most carers busy at once + reserve + check visits, double-up
+    carers + reserve); minimum and reserve apply only where the scheme has a block contract
+    (there is no team otherwise)."""
     s = ctx.data.schemes
     n = ctx.week.n_slots
     night = ctx.bands == "night"
@@ -79,21 +80,44 @@ def _check_visit_load(ctx: Context, tiers: pd.DataFrame | None, grid: pd.DataFra
     return np.where(window, per_slot, 0.0)
 
 
-def _block_load(ctx: Context) -> tuple[pd.Series, pd.Series]:
-    """Planned-care load of the on-site team and the largest double-up, per scheme and slot.
+def busy_minute_by_minute(visits: pd.DataFrame, share: pd.Series, scheme: pd.Series,
+                          schemes: list[str], week_minutes: int) -> np.ndarray:
+    """Carers busy with visits at every minute of the week, per scheme (schemes x minutes).
 
-    Load counts each block visit's overlapping minutes x carers / slot length, times the share
-    of the package under the block; a double-up (2+ carers) needs all its carers at once."""
+    Each visit adds its carers (times the share of the package under the block) from its
+    first minute to its last, wrapping Sunday night into Monday: a difference array, summed."""
+    row = {s: i for i, s in enumerate(schemes)}
+    start = visits["at"].to_numpy(dtype=np.int64)
+    end = start + visits["minutes"].to_numpy(dtype=np.int64)
+    who = visits["resident_id"]
+    weight = (visits["carers"].to_numpy(dtype=float) * who.map(share).to_numpy(dtype=float))
+    at = who.map(scheme).map(row).to_numpy(dtype=np.int64)
+    diff = np.zeros((len(schemes), 2 * week_minutes + 1))
+    np.add.at(diff, (at, start), weight)
+    np.add.at(diff, (at, end), -weight)
+    busy = np.cumsum(diff, axis=1)[:, :2 * week_minutes]
+    return busy[:, :week_minutes] + busy[:, week_minutes:]
+
+
+def _block_load(ctx: Context) -> tuple[pd.Series, pd.Series]:
+    """Most carers busy at once with block visits, and the largest double-up, per scheme and
+    slot. Every minute is checked: on-duty staff are constant within a slot, visits are not.
+
+    A visit counts its carers times the share of the package under the block; a double-up
+    (2+ carers) needs all its carers at once whatever the share."""
     block = _known_alloc(ctx)
     block = block[block["route_kind"] == "block"].groupby("resident_id")["share"].sum()
     visits = ctx.visits[ctx.visits["resident_id"].isin(block.index)]
+    schemes = sorted(ctx.data.schemes["scheme_id"])
+    width, n = ctx.week.slot_minutes, ctx.week.n_slots
+    busy = busy_minute_by_minute(visits, block, ctx.packages["scheme_id"], schemes, n * width)
+    peak = busy.reshape(len(schemes), n, width).max(axis=2)
+    load = pd.Series(peak.ravel(), index=pd.MultiIndex.from_product(
+        [schemes, range(n)], names=["scheme_id", "slot"]))
     parts = split_visits(visits, ctx.week)
     parts["scheme_id"] = parts["resident_id"].map(ctx.packages["scheme_id"])
-    parts["load"] = parts["staff_minutes"] / ctx.week.slot_minutes * \
-        parts["resident_id"].map(block)
-    load = parts.groupby(["scheme_id", "slot"])["load"].sum()
     doubles = parts[parts["carers"] >= 2].groupby(["scheme_id", "slot"])["carers"].max()
-    return load, doubles
+    return load[load > 0], doubles
 
 
 def check_cover(ctx: Context) -> list[str]:
@@ -104,8 +128,8 @@ def check_cover(ctx: Context) -> list[str]:
                  & (grid["on_duty"] < grid["required"] - TOL)]
     out = []
     for row in short.itertuples():
-        parts = f"minimum {row.min_staff:g}; planned care {row.planned_load:.2f} + reserve " \
-                f"{row.reserve:g}"
+        parts = f"minimum {row.min_staff:g}; carers busy at once {row.planned_load:.2f} + " \
+                f"reserve {row.reserve:g}"
         if row.double_up > 0:
             parts += f"; double-up {row.double_up:g} + reserve {row.reserve:g}"
         out.append(f"cover: {ctx.scheme(row.scheme_id)}, {ctx.week.label(row.slot)}: "
