@@ -554,7 +554,8 @@ def test_capacity_exceeded(simple_plan: Path) -> None:
 def test_market_share_cap(simple_plan: Path) -> None:
     data, scenario = inputs(simple_plan)
     problems = verify_run(simple_plan, data, with_policy(scenario, max_provider_share=0.5))
-    assert problems == ["market share: provider P1 (Provider One) supplies 168.00 of 169.50 "
+    # P1: 168 cover hours + R1's 1 hour under the block; P2: R2's 1 staff-hour + 0.5 h travel.
+    assert problems == ["market share: provider P1 (Provider One) supplies 169.00 of 170.50 "
                         "commissioned hours (99.12 %), above the 50 % cap"]
 
 

@@ -166,6 +166,18 @@ def _cover(data: Dataset, slots: pd.DataFrame, tiers: pd.DataFrame | None) -> pd
     return grid[["scheme_id", "slot", "min_staff", "reserve"]]
 
 
+def cover_hours(p: Params) -> dict[str, float]:
+    """Omega_s: the staff-hours a week scheme s's round-the-clock cover needs by itself, without
+    any planned care: sum over slots of max(minimum staff, reserve + check visits) x slot
+    length. Part of the holder's commissioned hours (market share)."""
+    key = pd.MultiIndex.from_frame(p.cover[["scheme_id", "slot"]])
+    checks = (p.tier_load.set_index(["scheme_id", "slot"])["load"].reindex(key, fill_value=0.0)
+              .to_numpy() if not p.tier_load.empty else 0.0)
+    need = np.maximum(p.cover["min_staff"].to_numpy(), p.cover["reserve"].to_numpy() + checks)
+    per_slot = pd.Series(need * p.slot_hours, index=p.cover["scheme_id"].to_numpy())
+    return {str(s): float(h) for s, h in per_slot.groupby(level=0).sum().items()}
+
+
 def _patterns(scenario: Scenario, slots: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Shift patterns from the rules (explicit shifts, or every start with every length),
     repeated on every day of the week; a shift may run past midnight and into Monday."""

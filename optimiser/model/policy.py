@@ -14,7 +14,7 @@ import math
 import pandas as pd
 import pyomo.environ as pyo
 
-from optimiser.inputs.params import Params
+from optimiser.inputs.params import Params, cover_hours
 
 
 def honoured(m: pyo.ConcreteModel, r: str) -> pyo.Expression:
@@ -64,7 +64,7 @@ def block_care_credited_to_holder(m: pyo.ConcreteModel, s: str) -> pyo.Expressio
 
 def block_care_only_for_holder(m: pyo.ConcreteModel, s: str, k: str) -> pyo.Expression:
     """o[s,k] <= (hours at s) a[s,k]: the block's care counts at its holder's satisfaction."""
-    return m.block_care_hours[s, k] <= m.scheme_package_hours[s] * m.award[s, k]
+    return m.block_care_hours[s, k] <= m.scheme_package_hours.get(s, 0.0) * m.award[s, k]
 
 
 def satisfaction_hours_by_scheme(m: pyo.ConcreteModel, s: str) -> pyo.Expression:
@@ -87,14 +87,27 @@ def mean_satisfaction(m: pyo.ConcreteModel) -> pyo.Expression:
     )
 
 
+def commissioned_hours(m: pyo.ConcreteModel, k: str) -> pyo.Expression:
+    """H^com_k: the hours commissioned from provider k, by need rather than by rota: for each
+    scheme it holds, the scheme's cover hours (Omega_s) and the contact hours of the care under
+    its block (o[s,k]); for packages bought by the hour, the paid hours (contact and travel).
+    Staff the rota adds beyond need (shift rigidity, or padding) are never commissioned hours,
+    so they cannot dilute another provider's share."""
+    held = m.ix.block_of_provider.get(k, [])
+    block = pyo.quicksum(m.cover_hours[s] * m.award[s, k] + m.block_care_hours[s, k]
+                         for s in held)
+    paid = pyo.quicksum(m.paid_hours[j] * m.care[j] for j in m.ix.routes_of_provider.get(k, []))
+    return block + paid
+
+
 def total_commissioned_hours(m: pyo.ConcreteModel) -> pyo.Expression:
-    """H = sum_k H_k, kept as one variable so each market-share row stays short."""
-    return m.total_hours == pyo.quicksum(m.provider_hours[q] for q in m.SUPPLIERS)
+    """H^tot = sum_k H^com_k, kept as one variable so each market-share row stays short."""
+    return m.total_hours == pyo.quicksum(commissioned_hours(m, q) for q in m.SUPPLIERS)
 
 
 def market_share(m: pyo.ConcreteModel, k: str) -> pyo.Expression:
     """No provider above the set share of all commissioned hours."""
-    return m.provider_hours[k] <= m.max_provider_share * m.total_hours
+    return commissioned_hours(m, k) <= m.max_provider_share * m.total_hours
 
 
 def _preferences(m: pyo.ConcreteModel, p: Params) -> list[str]:
@@ -133,6 +146,22 @@ def _strong(m: pyo.ConcreteModel, p: Params, stated: list[str]) -> list[str]:
     return strong
 
 
+def _block_care_credit(m: pyo.ConcreteModel, p: Params) -> None:
+    """o[s,k]: the care under the block at s, in contact hours, credited to its holder k (read
+    by the satisfaction floor and the market-share cap; built once for both)."""
+    if hasattr(m, "block_care_hours"):
+        return
+    blocks = p.routes[p.routes["kind"] == "block"]
+    m.route_hours = dict(zip(blocks["route"], blocks["hours"], strict=True))
+    m.block_routes_of_scheme = blocks.groupby("scheme_id")["route"].apply(list).to_dict()
+    hours = p.packages.groupby("scheme_id")["hours"].sum()
+    m.scheme_package_hours = pd.Series(hours).to_dict()
+    m.block_care_hours = pyo.Var(m.BLOCK, within=pyo.NonNegativeReals)
+    m.block_care_credited_to_holder = pyo.Constraint(
+        m.ONSITE_SCHEMES, rule=block_care_credited_to_holder)
+    m.block_care_only_for_holder = pyo.Constraint(m.BLOCK, rule=block_care_only_for_holder)
+
+
 def _satisfaction(m: pyo.ConcreteModel, p: Params, target: float) -> None:
     routes = p.routes
     # Satisfaction as a share (0-1), not a percentage, keeps the row bounds well scaled.
@@ -144,17 +173,9 @@ def _satisfaction(m: pyo.ConcreteModel, p: Params, target: float) -> None:
     m.route_quality_hours = pyo.Param(m.QUALITY_ROUTES, initialize=dict(zip(
         others["route"], (others["hours"] * others["satisfaction"] / 100.0).tolist(),
         strict=True)))
-    blocks = routes[routes["kind"] == "block"]
-    m.route_hours = dict(zip(blocks["route"], blocks["hours"], strict=True))
-    m.block_routes_of_scheme = blocks.groupby("scheme_id")["route"].apply(list).to_dict()
-    hours = p.packages.groupby("scheme_id")["hours"].sum()
-    m.scheme_package_hours = pd.Series(hours).to_dict()
     sat = p.providers.set_index("provider_id")["satisfaction"]
     m.holder_satisfaction = {k: float(sat[k]) / 100.0 for _, k in m.BLOCK}
-    m.block_care_hours = pyo.Var(m.BLOCK, within=pyo.NonNegativeReals)
-    m.block_care_credited_to_holder = pyo.Constraint(
-        m.ONSITE_SCHEMES, rule=block_care_credited_to_holder)
-    m.block_care_only_for_holder = pyo.Constraint(m.BLOCK, rule=block_care_only_for_holder)
+    _block_care_credit(m, p)
     m.satisfaction_hours = pyo.Var(m.SCHEMES, within=pyo.NonNegativeReals)
     m.satisfaction_hours_by_scheme = pyo.Constraint(m.SCHEMES, rule=satisfaction_hours_by_scheme)
     m.mean_satisfaction = pyo.Constraint(rule=mean_satisfaction)
@@ -185,6 +206,8 @@ def add_policy(m: pyo.ConcreteModel, p: Params) -> None:
         _satisfaction(m, p, policy.min_mean_satisfaction)
     if policy.max_provider_share < 1:
         m.max_provider_share = policy.max_provider_share
+        _block_care_credit(m, p)
+        m.cover_hours = cover_hours(p)
         m.total_hours = pyo.Var(within=pyo.NonNegativeReals)
         m.total_commissioned_hours = pyo.Constraint(rule=total_commissioned_hours)
         m.market_share = pyo.Constraint(m.SUPPLIERS, rule=market_share)

@@ -16,6 +16,7 @@ from optimiser.plan.checks.context import (
     rating_points,
     route_prices,
 )
+from optimiser.plan.checks.cover import cover_table
 
 # --------------------------------------------------------------------------- 7-8. market
 
@@ -31,8 +32,28 @@ def provider_hours(ctx: Context) -> pd.Series:
     return block.add(paid, fill_value=0.0)
 
 
+def commissioned_hours(ctx: Context) -> pd.Series:
+    """Hours commissioned from each provider, by need (docs/model.md, commissioned hours): for
+    each scheme it holds, the cover hours (every slot's minimum staff, or reserve plus check
+    visits if more) and the contact hours of the care under its block; for packages bought by
+    the hour, their paid hours. Rota staff beyond need are not commissioned hours."""
+    grid = cover_table(ctx)
+    grid = grid[grid["scheme_id"].isin(ctx.holders)]
+    need = np.maximum(grid["min_staff"], grid["reserve"] + grid["check_visits"])
+    cover = (need * ctx.week.slot_minutes / 60).groupby(grid["scheme_id"]).sum()
+    a = _known_alloc(ctx)
+    block = a[a["route_kind"] == "block"]
+    contact = (block["share"] * block["staff_hours"]).groupby(block["scheme_id"]).sum()
+    per_scheme = cover.add(contact, fill_value=0.0)
+    held = per_scheme.groupby(per_scheme.index.map(ctx.holders)).sum()
+    hourly = a[a["route_kind"].isin(["spot", "framework"])]
+    paid = (hourly["share"] * hourly["paid_hours"]).groupby(hourly["provider_id"]).sum()
+    return held.add(paid, fill_value=0.0)
+
+
 def check_capacity(ctx: Context) -> list[str]:
-    """No provider above its weekly capacity, nor above the market-share cap."""
+    """No provider above its weekly capacity (hours supplied, rota included), nor above the
+    market-share cap (hours commissioned, by need)."""
     hours = provider_hours(ctx)
     cap = ctx.providers["weekly_capacity_hours"]
     out = []
@@ -40,8 +61,10 @@ def check_capacity(ctx: Context) -> list[str]:
         if pid in cap.index and h > cap[pid] + TOL:
             out.append(f"capacity: {ctx.provider(pid)} supplies {h:.2f} hours a week, above its "
                        f"capacity of {cap[pid]:.2f}")
-    share, total = ctx.policy.max_provider_share, float(hours.sum())
+    share = ctx.policy.max_provider_share
     if share < 1:
+        hours = commissioned_hours(ctx)
+        total = float(hours.sum())
         for pid, h in hours.items():
             if h > share * total + TOL:
                 out.append(f"market share: {ctx.provider(pid)} supplies {h:.2f} of {total:.2f} "
