@@ -89,12 +89,19 @@ class SizeSpec:
     mip_rel_gap: float
     target: Target = field(default_factory=Target)
     n_providers: int | None = None
+    dataset: str | None = None  # a bundled dataset (relative to the repository) to solve as is
+    workers: int = 1  # worker processes for the schemes' own solves
+    dask_workers: int = 0  # > 0: the schemes' own solves on a Dask LocalCluster of this size
 
 
 SIZES: dict[str, SizeSpec] = {
     "S": SizeSpec("S", 1, 60.0, 0.001),
-    "M": SizeSpec("M", 25, 60.0, 0.005, Target(gap=0.005, seconds=60.0, build_share=0.25)),
-    "L": SizeSpec("L", 80, 600.0, 0.01, Target(gap=0.01, seconds=600.0, peak_mib=4096.0)),
+    "Shireford": SizeSpec("Shireford", 6, 30.0, 0.001, Target(gap=0.001, seconds=30.0),
+                          dataset="data/shireford"),
+    "M": SizeSpec("M", 25, 60.0, 0.005, Target(gap=0.005, seconds=60.0), workers=2),
+    "L": SizeSpec("L", 80, 300.0, 0.005, Target(gap=0.005, seconds=300.0), workers=2),
+    "XL": SizeSpec("XL", 250, 900.0, 0.01, Target(gap=0.01, seconds=900.0, peak_mib=2048.0),
+                   dask_workers=2),
 }
 QUICK: dict[str, SizeSpec] = {
     "S": replace(SIZES["S"], time_limit=15.0),
@@ -218,7 +225,7 @@ def child_optimiser(job: dict[str, Any]) -> dict[str, Any]:
     from optimiser.inputs.load import load_dataset
     from optimiser.inputs.params import StaticInfeasibility, derive
     from optimiser.model.build import build_model
-    from optimiser.solving.highs import compile_model, run_highs
+    from optimiser.solving.highs import compile_model
 
     laps.lap("import")
     _emit("load")
@@ -240,8 +247,9 @@ def child_optimiser(job: dict[str, Any]) -> dict[str, Any]:
     laps.lap("compile")
     _emit("solve")
     options = SolverOptions(time_limit=job["time_limit"], mip_rel_gap=job["mip_rel_gap"],
-                            threads=job["threads"], seed=job["seed"])
-    result, _ = run_highs(compiled, options, log_file=Path(job["log_file"]))
+                            threads=job["threads"], seed=job["seed"],
+                            workers=job.get("workers", 1))
+    result = _solve_by_method(compiled, params, options, job)
     run_seconds = laps.lap("run")
     peak = _peak_mib()  # before the MPS write, which is not part of the pipeline
     _emit("write MPS")
@@ -250,11 +258,42 @@ def child_optimiser(job: dict[str, Any]) -> dict[str, Any]:
         "status": result.status, "solver_status": result.solver_status,
         "objective": result.objective, "bound": result.bound, "gap": result.gap,
         "nodes": result.nodes, "size": compiled.size, "peak_mib": peak,
+        "note": _method_note(result.details, job),
         "times": {**laps.times, "solve": result.solve_seconds,
                   "pass": run_seconds - result.solve_seconds},
         "total_s": sum(laps.times[k] for k in ("import", "load", "derive", "build", "compile",
                                                "run")),
     }
+
+
+def _solve_by_method(compiled: Any, params: Any, options: Any, job: dict[str, Any]) -> Any:
+    """The method `optimiser solve` would choose; the schemes' own solves in worker processes
+    or on a Dask LocalCluster started here when the job asks."""
+    from optimiser.solving.decompose import chosen_method
+    from optimiser.solving.decompose.orchestrate import solve_decomposed
+    from optimiser.solving.highs import run_highs
+
+    method = chosen_method(options, params, compiled.size["integer_variables"], compiled.sense)
+    if method != "decompose":
+        return run_highs(compiled, options, log_file=Path(job["log_file"]))[0]
+    if not job.get("dask_workers"):
+        return solve_decomposed(compiled, params, options)[0]
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=job["dask_workers"], threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        options = options.model_copy(update={"scheduler": cluster.scheduler_address})
+        return solve_decomposed(compiled, params, options)[0]
+
+
+def _method_note(details: dict[str, Any], job: dict[str, Any]) -> str:
+    """How the run solved: method, price rounds and where the schemes' solves ran."""
+    if details.get("method") != "decompose":
+        return "single model"
+    where = (f"Dask LocalCluster of {job['dask_workers']}" if job.get("dask_workers")
+             else f"{job.get('workers', 1)} worker(s)")
+    return (f"decompose: {details['blocks']} schemes, {details['rounds']} price round(s), "
+            f"{where}, plan from {details['plan_from'] or 'none'}")
 
 
 def _write_mps(lp: Any, path: Path) -> None:
@@ -615,9 +654,11 @@ def git_state() -> tuple[str, bool]:
 
 
 def _job(spec: SizeSpec, folder: Path, seed: int, method: str) -> dict[str, Any]:
+    dataset = ROOT / spec.dataset if spec.dataset else folder
     return {
-        "model_file": str(MODEL_FILE), "dataset": str(folder), "time_limit": spec.time_limit,
+        "model_file": str(MODEL_FILE), "dataset": str(dataset), "time_limit": spec.time_limit,
         "mip_rel_gap": spec.mip_rel_gap, "threads": 1, "seed": 0,
+        "workers": spec.workers, "dask_workers": spec.dask_workers,
         "mps_file": str(folder / "model.mps"), "log_file": str(folder / f"{method}.highs.log"),
         "result_file": str(folder / f"{method}.result.json"),
     }
@@ -665,7 +706,8 @@ def bench_size(spec: SizeSpec, out: Path, seed: int, say: Callable[[str], None],
     folder = out / "out" / spec.name
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "model.mps").unlink(missing_ok=True)  # never solve a stale model as the floor
-    counts = generate_dataset(folder, spec.n_schemes, seed, spec.n_providers)
+    counts = (_counts(ROOT / spec.dataset) if spec.dataset
+              else generate_dataset(folder, spec.n_schemes, seed, spec.n_providers))
     say(f"[{spec.name}] {counts.get('schemes')} schemes, {counts.get('residents')} residents, "
         f"{counts.get('visits')} visits, {counts.get('providers')} providers; solver limit "
         f"{spec.time_limit:g} s, gap {_pct(spec.mip_rel_gap)}")
@@ -674,6 +716,14 @@ def bench_size(spec: SizeSpec, out: Path, seed: int, say: Callable[[str], None],
         rows.append(_measure(spec, HIGHS_MPS, folder, counts, seed, say))
         rows[1].commit = rows[0].commit  # the floor solves the model written by that code
     return rows
+
+
+def _counts(dataset: Path) -> dict[str, int]:
+    """Rows of a bundled dataset's tables, as the generator reports them."""
+    def rows(name: str) -> int:
+        with (dataset / f"{name}.csv").open(encoding="utf-8") as handle:
+            return sum(1 for _ in handle) - 1
+    return {name: rows(name) for name in ("schemes", "residents", "visits", "providers")}
 
 
 def run_benchmark(sizes: Sequence[SizeSpec], out: Path, seed: int = DEFAULT_SEED,
@@ -834,7 +884,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m optimiser.bench",
         description="Time and measure the optimiser on synthetic S/M/L datasets.",
     )
-    parser.add_argument("--sizes", default=None, help="comma-separated sizes (default S,M,L)")
+    parser.add_argument("--sizes", default=None,
+                        help="comma-separated sizes (default S,Shireford,M,L,XL)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset generator seed")
     parser.add_argument("--quick", action="store_true",
                         help="S and M only with shorter solver limits (a smoke run)")
@@ -851,11 +902,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def _specs(sizes: str | None, quick: bool) -> list[SizeSpec]:
     table = QUICK if quick else SIZES
+    by_name = {name.upper(): spec for name, spec in table.items()}
     names = [s.strip().upper() for s in (sizes or ",".join(table)).split(",") if s.strip()]
-    unknown = [n for n in names if n not in table]
+    unknown = [n for n in names if n not in by_name]
     if unknown:
         raise SystemExit(f"unknown size(s) {', '.join(unknown)}; choose from {', '.join(table)}")
-    return [table[n] for n in names]
+    return [by_name[n] for n in names]
 
 
 def _sweep_spec(quick: bool, runs: str | None) -> SweepBench:

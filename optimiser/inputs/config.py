@@ -262,6 +262,14 @@ class SolverOptions(_Strict):
     seed: int = Field(
         0, ge=0, le=2**31 - 1, description="HiGHS random seed, for reproducible runs."
     )
+    method: Literal["auto", "decompose", "single"] = Field(
+        "auto", description="'decompose' solves scheme by scheme, coordinated by prices on the "
+        "rows that couple schemes (docs/decomposition.md); 'single' hands HiGHS the whole model; "
+        "'auto' decomposes models with more than one scheme unless they are tiny.")
+    workers: int = Field(
+        1, ge=1, description="Worker processes for the schemes' own solves (decomposition).")
+    scheduler: str | None = Field(
+        None, description="Dask scheduler address for the schemes' own solves (decomposition).")
 
 
 class Scenario(_Strict):

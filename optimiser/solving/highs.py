@@ -56,6 +56,7 @@ class SolveResult:
     solve_seconds: float = 0.0
     nodes: int = 0
     size: dict[str, int] = field(default_factory=dict)
+    details: dict = field(default_factory=lambda: {"method": "single"})  # how it was solved
 
     @property
     def has_plan(self) -> bool:

@@ -27,7 +27,8 @@ from optimiser.inputs.load import Dataset
 from optimiser.inputs.params import Params, derive
 from optimiser.model.build import build_model
 from optimiser.plan.tables import Plan, extract_plan
-from optimiser.solving.highs import Progress, SolveResult, solve
+from optimiser.solving.decompose import solve_model
+from optimiser.solving.highs import Progress, SolveResult
 
 SHORTFALL_TOL = 0.005  # GBP a week: below a penny is rounding, not a shortfall
 
@@ -50,7 +51,7 @@ def first_stage(data: Dataset, scenario: Scenario, log_file: Path | None = None,
     first = keep_cover_everywhere(scenario)
     params = derive(data, first)
     model = build_model(params)
-    result = solve(model, first.solver, log_file=log_file, progress=progress)
+    result = solve_model(model, params, first.solver, log_file=log_file, progress=progress)
     if not result.has_plan:
         return FirstStage(result=result, reasons=[
             "Even with the council paying every on-site team, no plan was found "

@@ -26,7 +26,7 @@ from optimiser.inputs.params import BANDS, Params, StaticInfeasibility, derive
 from optimiser.model.build import build_model
 from optimiser.plan.files import atomic_write, write_csv
 from optimiser.plan.tables import Plan, extract_plan
-from optimiser.solving.highs import solve
+from optimiser.solving.decompose import solve_model
 
 COLUMNS = ["change", "where", "method", "status", "weekly_gbp", "annual_gbp", "note"]
 
@@ -46,7 +46,7 @@ def _solve(data: Dataset, scenario: Scenario) -> tuple[str, float | None, Params
     except StaticInfeasibility:
         return "infeasible", None, None, None
     model = build_model(params)
-    result = solve(model, scenario.solver)
+    result = solve_model(model, params, scenario.solver)
     if not result.has_plan:
         return result.status, None, params, None
     return result.status, result.objective, params, extract_plan(model, params, result)

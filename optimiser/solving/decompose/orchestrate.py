@@ -1,0 +1,273 @@
+"""The decomposition solve: price rounds over the scheme blocks, plans built between rounds,
+and a single-model finish from the best plan when time is left and the gap is still open.
+
+Round k: solve every block at costs c - A_c' y_k (in parallel); their dual bounds summed with
+y_k' b(y_k) give a valid lower bound L(y_k); the blocks' rotas and awards, fixed in the full
+model and completed by HiGHS, give a plan. Stop when (plan - best bound) / plan is within the
+requested gap, on time, or after MAX_ROUNDS (docs/decomposition.md).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+
+from optimiser.inputs.config import SolverOptions
+from optimiser.inputs.params import Params
+from optimiser.solving.decompose import prices
+from optimiser.solving.decompose.parallel import block_runner
+from optimiser.solving.decompose.plan import Completion, build_plan, fixable
+from optimiser.solving.decompose.structure import Structure, detect
+from optimiser.solving.decompose.subproblems import (
+    BlockProblem,
+    BlockSolution,
+    BlockTask,
+    block_problems,
+)
+from optimiser.solving.highs import (
+    FEASIBLE,
+    INFEASIBLE,
+    INTERRUPTED,
+    NO_SOLUTION,
+    OPTIMAL,
+    Compiled,
+    Progress,
+    SolveResult,
+    run_held,
+    set_options,
+)
+
+MAX_ROUNDS = 12
+ROUNDS_SHARE = 0.6  # of the time limit, for price rounds; the rest builds and finishes plans
+BLOCK_GAP_SHARE = 0.25  # each block is solved to this share of the requested gap
+THETA_START = 1.0  # Polyak step factor, halved after STALL rounds without a better bound
+STALL = 2
+
+
+@dataclass
+class Round:
+    """One price round, for run.json."""
+
+    bound: float
+    plan: float | None
+    seconds: float
+    slowest_block_seconds: float
+
+
+@dataclass
+class State:
+    """What the search knows so far."""
+
+    bound: float = -math.inf
+    plan: float = math.inf
+    values: np.ndarray | None = None
+    rounds: list[Round] = field(default_factory=list)
+    tried: set[bytes] = field(default_factory=set)
+    freed: list[str] = field(default_factory=list)
+    lp_bound: float | None = None
+    source: str = ""
+    proven_infeasible: bool = False  # the single-model finish proved there is no plan
+
+    def gap(self) -> float:
+        if not math.isfinite(self.plan) or not math.isfinite(self.bound):
+            return math.inf
+        return max(self.plan - self.bound, 0.0) / max(abs(self.plan), 1e-9)
+
+
+@dataclass
+class Setup:
+    """The model cut into blocks, with the coupling rows' data."""
+
+    compiled: Compiled
+    structure: Structure
+    problems: list[BlockProblem]
+    coupling: object  # scipy CSR: the coupling rows
+    lower: np.ndarray
+    upper: np.ndarray
+    cost: np.ndarray
+    offset: float
+
+    @classmethod
+    def build(cls, compiled: Compiled, params: Params) -> Setup:
+        structure = detect(compiled, params)
+        rows = structure.coupling_rows
+        problems = [pb for pb in block_problems(structure, compiled) if len(pb.columns)]
+        lp = compiled.lp
+        return cls(compiled, structure, problems, structure.csr[rows],
+                   np.asarray(lp.row_lower_, dtype=float)[rows],
+                   np.asarray(lp.row_upper_, dtype=float)[rows],
+                   np.asarray(lp.col_cost_, dtype=float), float(compiled.offset))
+
+    def lagrangian(self, y: np.ndarray, solutions: list[BlockSolution]) -> float:
+        """L(y) = sum of the blocks' dual bounds + y' b(y) + the objective's constant."""
+        blocks = sum(s.bound for s in solutions)
+        return blocks + float(y @ prices.right_hand_side(y, self.lower, self.upper)) + self.offset
+
+    def assemble(self, solutions: list[BlockSolution]) -> np.ndarray:
+        x = np.zeros(len(self.cost))
+        for pb, s in zip(self.problems, solutions, strict=True):
+            x[pb.columns] = s.values
+        return x
+
+
+def _tasks(setup: Setup, y: np.ndarray, options: SolverOptions, seconds: float,
+           relax: bool = False) -> list[BlockTask]:
+    costs = prices.priced_costs(setup.cost, setup.coupling, y)
+    gap = options.mip_rel_gap * BLOCK_GAP_SHARE
+    return [BlockTask(pb, costs[pb.columns], gap, max(seconds, 1.0), options.seed, relax)
+            for pb in setup.problems]
+
+
+def _result(state: State, setup: Setup, status: str, text: str, seconds: float) -> SolveResult:
+    result = SolveResult(status=status, solver_status=text, solve_seconds=seconds,
+                         size=dict(setup.compiled.size))
+    if state.values is not None:
+        result.objective = state.plan
+        result.bound = min(state.bound, state.plan)
+        result.gap = state.gap()
+    result.details = {
+        "method": "decompose",
+        "blocks": setup.structure.schemes,
+        "coupling_rows": int(len(setup.lower)),
+        "rounds": len(state.rounds),
+        "lagrangian_bound": state.bound if math.isfinite(state.bound) else None,
+        "lp_bound": state.lp_bound,
+        "plan_from": state.source,
+        "schemes_freed_in_repair": state.freed,
+        "round_history": [vars(r) for r in state.rounds],
+    }
+    return result
+
+
+class Search:
+    """One decomposition run against a deadline."""
+
+    def __init__(self, setup: Setup, options: SolverOptions, workers: int,
+                 scheduler: str | None, progress: Progress | None):
+        self.setup, self.options = setup, options
+        self.workers, self.scheduler, self.progress = workers, scheduler, progress
+        self.start = time.perf_counter()
+        self.deadline = self.start + options.time_limit
+        self.state = State()
+        self.fixed = fixable(setup.compiled, setup.structure)
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def done(self) -> bool:
+        return self.state.gap() <= self.options.mip_rel_gap
+
+    def run(self) -> tuple[SolveResult, np.ndarray | None]:
+        setup = self.setup
+        y, self.state.lp_bound = self._start_prices()
+        try:
+            with block_runner(self.workers, self.scheduler) as runner:
+                status = self._rounds(runner, y)
+        except KeyboardInterrupt:
+            return self._finish(INTERRUPTED, "interrupted by the user"), None
+        if status is not None:
+            return self._finish(status, "a scheme's own rules have no plan"), None
+        if not self.done() and self.left() > 1.0:
+            self._single_finish()
+        status = OPTIMAL if self.done() else (FEASIBLE if self.state.values is not None
+                                              else NO_SOLUTION)
+        if self.state.proven_infeasible:
+            status = INFEASIBLE
+        return (self._finish(status, f"decomposition over {setup.structure.schemes} schemes, "
+                                     f"{len(self.state.rounds)} price rounds"),
+                self.state.values)
+
+    def _finish(self, status: str, text: str) -> SolveResult:
+        return _result(self.state, self.setup, status, text, time.perf_counter() - self.start)
+
+    def _start_prices(self) -> tuple[np.ndarray, float | None]:
+        """The full LP's duals on the coupling rows (zero prices if the LP gives none)."""
+        setup = self.setup
+        duals, value = prices.lp_duals(setup.compiled, max(self.left() * 0.3, 1.0))
+        if duals is None:
+            return np.zeros(len(setup.lower)), None
+        y = duals[setup.structure.coupling_rows]
+        return prices.project(y, setup.lower, setup.upper), value
+
+    def _rounds(self, runner, y: np.ndarray) -> str | None:
+        """Price rounds until the gap closes, the rounds' time is spent or MAX_ROUNDS."""
+        setup, state = self.setup, self.state
+        rounds_end = self.start + ROUNDS_SHARE * self.options.time_limit
+        theta, stall = THETA_START, 0
+        for _ in range(MAX_ROUNDS):
+            began = time.perf_counter()
+            solutions = runner(_tasks(setup, y, self.options, self.left()))
+            if any(s.status == "infeasible" for s in solutions):
+                return INFEASIBLE
+            bound = setup.lagrangian(y, solutions)
+            stall = 0 if bound > state.bound + 1e-9 * abs(bound) else stall + 1
+            state.bound = max(state.bound, bound)
+            x = setup.assemble(solutions) if all(s.values is not None for s in solutions) \
+                else None
+            if x is not None:
+                self._try_plan(x)
+            state.rounds.append(Round(bound, state.plan if state.values is not None else None,
+                                      time.perf_counter() - began,
+                                      max(s.seconds for s in solutions)))
+            self._report()
+            if self.done() or time.perf_counter() >= rounds_end or x is None:
+                return None
+            if stall >= STALL:
+                theta, stall = theta / 2, 0
+            target = state.plan if math.isfinite(state.plan) else bound + 0.01 * abs(bound)
+            g = prices.subgradient(y, setup.coupling @ x, setup.lower, setup.upper)
+            y = prices.polyak_step(y, g, bound, target, theta, setup.lower, setup.upper)
+        return None
+
+    def _try_plan(self, x: np.ndarray) -> None:
+        """Fix-and-complete from x, unless these fixings were tried already."""
+        key = np.round(x[self.fixed]).astype(np.int64).tobytes()
+        if key in self.state.tried or self.left() < 1.0:
+            return
+        self.state.tried.add(key)
+        done = build_plan(self.setup.compiled, self.setup.structure, x, self.options,
+                          self.left())
+        self._keep(done, f"round {len(self.state.rounds) + 1} fixings")
+
+    def _keep(self, done: Completion, source: str) -> None:
+        if done.values is not None and done.objective < self.state.plan:
+            self.state.plan = done.objective
+            self.state.values, self.state.source = done.values, source
+            self.state.freed = done.freed
+
+    def _report(self) -> None:
+        if self.progress is not None:
+            plan = self.state.plan if math.isfinite(self.state.plan) else None
+            self.progress(time.perf_counter() - self.start, plan, self.state.bound)
+
+    def _single_finish(self) -> None:
+        """HiGHS on the whole model from the best plan, with the time left; its bound counts
+        too (any valid bound does)."""
+        compiled = self.setup.compiled
+        h = highspy.Highs()
+        set_options(h, self.options.model_copy(update={"time_limit": self.left()}), None)
+        h.passModel(compiled.lp)
+        if self.state.values is not None:
+            sol = highspy.HighsSolution()
+            sol.col_value = list(map(float, self.state.values))
+            sol.value_valid = True
+            h.setSolution(sol)
+        result, values = run_held(h, compiled, self.progress)
+        self.state.proven_infeasible = result.status == INFEASIBLE
+        if result.bound is not None:
+            self.state.bound = max(self.state.bound, result.bound)
+        if values is not None and result.objective is not None \
+                and result.objective < self.state.plan - 1e-9:
+            self.state.plan, self.state.values = result.objective, values
+            self.state.source = "single-model finish"
+
+
+def solve_decomposed(compiled: Compiled, params: Params, options: SolverOptions,
+                     progress: Progress | None = None) -> tuple[SolveResult, np.ndarray | None]:
+    """Decomposition solve of a compiled model (minimisation)."""
+    setup = Setup.build(compiled, params)
+    return Search(setup, options, options.workers, options.scheduler, progress).run()

@@ -1,0 +1,121 @@
+"""Building a plan for the full model from the blocks' solutions, and repairing it.
+
+Fix-and-complete: each scheme's private integers (its rota, its block award: integer columns
+indexed by the scheme that sit in no coupling row) are fixed at the values the scheme's own
+solve chose, and HiGHS completes everything else (care routes, framework admission, provider
+hours) in the full model, which keeps every coupling row. Where that restriction has no plan
+(the fixed rotas break a coupling row: a provider's capacity, the market-share cap...), the
+schemes whose block solutions put activity into the broken rows are freed and the completion
+is tried again; last, nothing is fixed (docs/decomposition.md).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from optimiser.inputs.config import SolverOptions
+from optimiser.solving.decompose.structure import GLOBAL, Structure
+from optimiser.solving.highs import Compiled, set_options
+
+TOL = 1e-6
+
+
+@dataclass
+class Completion:
+    """A plan for the full model (or none), and what it took."""
+
+    objective: float
+    values: np.ndarray | None
+    freed: list[str]  # schemes whose integers were left free
+    status: str
+    seconds: float = 0.0
+
+
+def fixable(compiled: Compiled, structure: Structure) -> np.ndarray:
+    """Columns a scheme's solve may fix: integers indexed by their scheme's id that sit in no
+    coupling row."""
+    integer = np.array([v.is_integer() or v.is_binary() for v in compiled.columns], dtype=bool)
+    in_coupling = np.zeros(len(compiled.columns), dtype=bool)
+    coupling = structure.csr[structure.coupling_rows]
+    in_coupling[np.unique(coupling.indices)] = True
+    names = structure.blocks
+    first = np.array([
+        names[b] != GLOBAL and isinstance(v.index(), tuple) and v.index()[0] == names[b]
+        for v, b in zip(compiled.columns, structure.column_block, strict=True)], dtype=bool)
+    return integer & first & ~in_coupling
+
+
+def broken_schemes(structure: Structure, compiled: Compiled, x: np.ndarray) -> list[str]:
+    """Schemes carrying activity into the coupling rows the blocks' solutions x break, leaving
+    out rows most schemes feed (a county-wide share: freeing every scheme is no repair)."""
+    rows = structure.coupling_rows
+    sub = structure.csr[rows]
+    activity = sub @ x
+    lower = np.asarray(compiled.lp.row_lower_)[rows]
+    upper = np.asarray(compiled.lp.row_upper_)[rows]
+    broken = np.flatnonzero((activity < lower - TOL) | (activity > upper + TOL))
+    out: set[int] = set()
+    for i in broken:
+        cols = sub.indices[sub.indptr[i]:sub.indptr[i + 1]]
+        vals = sub.data[sub.indptr[i]:sub.indptr[i + 1]]
+        carrying = cols[np.abs(vals * x[cols]) > TOL]
+        blocks = set(structure.column_block[carrying].tolist()) - {structure.schemes}
+        if len(blocks) <= max(1, structure.schemes // 2):
+            out |= blocks
+    return sorted(structure.blocks[b] for b in out)
+
+
+def complete(compiled: Compiled, fixed: np.ndarray, x: np.ndarray, options: SolverOptions,
+             time_limit: float, start: np.ndarray | None = None) -> Completion:
+    """HiGHS on the full model with the fixed columns held at x (rounded)."""
+    lp = compiled.lp
+    lower = np.asarray(lp.col_lower_, dtype=float).copy()
+    upper = np.asarray(lp.col_upper_, dtype=float).copy()
+    held = np.round(x[fixed])
+    lower[fixed] = held
+    upper[fixed] = held
+    h = highspy.Highs()
+    set_options(h, options.model_copy(update={"time_limit": max(time_limit, 1.0)}), None)
+    h.passModel(lp)
+    h.changeColsBounds(len(lower), np.arange(len(lower), dtype=np.int32), lower, upper)
+    if start is not None:
+        h.setSolution(_solution(start))
+    h.run()
+    seconds = float(h.getRunTime())
+    info = h.getInfo()
+    if info.primal_solution_status != 2:
+        return Completion(math.inf, None, [], h.modelStatusToString(h.getModelStatus()), seconds)
+    values = np.asarray(h.getSolution().col_value, dtype=float)
+    return Completion(float(info.objective_function_value), values, [], "plan", seconds)
+
+
+def _solution(values: np.ndarray) -> highspy.HighsSolution:
+    sol = highspy.HighsSolution()
+    sol.col_value = list(map(float, values))
+    sol.value_valid = True
+    return sol
+
+
+def build_plan(compiled: Compiled, structure: Structure, x: np.ndarray, options: SolverOptions,
+               time_limit: float) -> Completion:
+    """Fix and complete; repair by freeing the schemes behind broken coupling rows."""
+    fixed = fixable(compiled, structure)
+    freed: list[str] = []
+    spent = 0.0
+    for attempt in range(2):
+        mask = fixed & ~np.isin(structure.column_block,
+                                [structure.blocks.index(s) for s in freed])
+        done = complete(compiled, mask, x, options, time_limit - spent)
+        spent += done.seconds
+        if done.values is not None or attempt == 1 or time_limit - spent < 1.0:
+            done.freed, done.seconds = freed, spent
+            return done
+        freed = broken_schemes(structure, compiled, x)
+        if not freed:
+            done.seconds = spent
+            return done
+    raise AssertionError("unreachable")

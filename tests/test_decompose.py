@@ -1,0 +1,270 @@
+"""The decomposition solve (optimiser.solving.decompose) against the single model and against
+hand-computed optima, on tiny multi-scheme instances (tests/factory.py).
+
+Base: every scheme needs one member of staff round the clock; with day 07-22 and waking night
+22-07 patterns that is 105 day hours at GBP 20 and 63 night hours at GBP 30: GBP 3,990 a week
+per scheme with P1 (test_model_rules.py). P1 is too dear off site (framework GBP 40 an hour)
+where a test moves care off site.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from factory import offsite, provider, resident, scheme, visit, write_dataset, write_model
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optimiser.inputs.config import load_scenario
+from optimiser.inputs.load import load_dataset
+from optimiser.inputs.params import derive
+from optimiser.model.build import build_model
+from optimiser.run import solve_file
+from optimiser.solving.decompose import prices
+from optimiser.solving.decompose.orchestrate import Setup, _tasks
+from optimiser.solving.decompose.subproblems import solve_block
+from optimiser.solving.highs import compile_model
+
+DAY_NIGHT = {"patterns": [[7, 15], [22, 9]]}
+PER_SCHEME = 3990.0
+NO_BLOCK_CARE = {"allow_block_care": False, "allow_onsite_spot": False}
+ONSITE_DEAR = provider(framework_rate_day=40, framework_rate_night=50, framework_rate_weekend=40)
+DEARER_ONSITE = provider(provider_id="P2", name="Provider Two", block_rate_day=25,
+                         block_rate_night=35, block_rate_weekend=25, framework_rate_day=40,
+                         framework_rate_night=50, framework_rate_weekend=40)
+
+
+def two_schemes(**tables) -> dict:
+    """Schemes S1 and S2 (zone North) with one resident each, one 1-hour Monday visit."""
+    return {
+        "schemes": [scheme(), scheme(scheme_id="S2", name="Willow House")],
+        "residents": [resident(), resident(resident_id="R2", scheme_id="S2")],
+        "visits": [visit(), visit(resident_id="R2")],
+        **tables,
+    }
+
+
+def solved(folder: Path, method: str, policy=None, extra: dict | None = None, **tables):
+    """Solve, write and verify a tiny model by the given method; the outcome."""
+    data = write_dataset(folder / "data", **tables)
+    model = write_model(folder, data, policy=policy, shifts=DAY_NIGHT)
+    overrides = {"solver.method": method, **(extra or {})}
+    outcome = solve_file(model, folder / f"results-{method}", overrides=overrides, charts=False)
+    assert outcome.result is not None and outcome.result.has_plan, outcome.reasons
+    assert outcome.problems == [], outcome.problems
+    return outcome
+
+
+def total(outcome) -> float:
+    return float(outcome.plan.cost_lines.set_index("line").at["total", "weekly_gbp"])
+
+
+def decomposed(tmp_path, policy=None, **tables):
+    """The decomposition's outcome, checked against the single model solved to optimality."""
+    single = solved(tmp_path / "single", "single", policy, **tables)
+    outcome = solved(tmp_path / "decompose", "decompose", policy, **tables)
+    assert outcome.result.details["method"] == "decompose"
+    assert total(outcome) == pytest.approx(total(single), abs=1e-4)
+    assert outcome.result.details["lagrangian_bound"] <= total(single) + 1e-6
+    return outcome
+
+
+# ------------------------------------------------------------- coupling rules that bind
+
+
+def test_provider_capacity_binds_across_schemes(tmp_path):
+    # P1 can supply 200 hours a week: one scheme's 168 round-the-clock hours, not two. The
+    # other block goes to P2 at GBP 5 an hour more: 105 x 25 + 63 x 35 = 4,830; 3,990 + 4,830.
+    outcome = decomposed(tmp_path, **two_schemes(
+        providers=[provider(weekly_capacity_hours=200), DEARER_ONSITE]))
+    assert total(outcome) == pytest.approx(PER_SCHEME + 4830.0)
+    assert sorted(outcome.plan.block_contracts["provider_id"]) == ["P1", "P2"]
+
+
+def test_market_share_binds_across_schemes(tmp_path):
+    # No provider above half of all hours: P1 may hold one of the two 168-hour blocks only.
+    outcome = decomposed(tmp_path, policy={"max_provider_share": 0.5}, **two_schemes(
+        providers=[provider(), DEARER_ONSITE]))
+    assert total(outcome) == pytest.approx(PER_SCHEME + 4830.0)
+
+
+def test_framework_admission_is_shared_by_schemes(tmp_path):
+    # Care off site: P2 at GBP 25 an hour but GBP 8 a week to admit (416 a year), P3 at GBP 30
+    # with no admission cost. Each scheme on its own would pick P3 (25 + 8 > 30); together one
+    # admission serves both: 2 x 25 + 8 = 58 < 60.
+    fw = [ONSITE_DEAR, offsite(provider_id="P2", framework_admission_cost=416),
+          offsite(provider_id="P3", framework_rate_day=30)]
+    outcome = decomposed(tmp_path, policy=NO_BLOCK_CARE, **two_schemes(providers=fw))
+    assert total(outcome) == pytest.approx(2 * PER_SCHEME + 58.0)
+    assert set(outcome.plan.allocations["provider_id"]) == {"P2"}
+
+
+def test_mean_satisfaction_binds_across_schemes(tmp_path):
+    # P2 (GBP 25, satisfaction 70) and P3 (GBP 27, satisfaction 90); the hours-weighted mean
+    # must reach 80, so one of the two residents goes to P3: 25 + 27 = 52 (50 without).
+    fw = [ONSITE_DEAR, offsite(provider_id="P2", satisfaction=70),
+          offsite(provider_id="P3", framework_rate_day=27, satisfaction=90)]
+    outcome = decomposed(tmp_path, policy={**NO_BLOCK_CARE, "min_mean_satisfaction": 80},
+                         **two_schemes(providers=fw))
+    assert total(outcome) == pytest.approx(2 * PER_SCHEME + 52.0)
+
+
+def test_preference_share_binds_across_schemes(tmp_path):
+    # Both residents asked (weakly) for P3 at GBP 30; P2 charges 25. Half of the preferences
+    # must be honoured: one resident gets P3: 25 + 30 = 55 (50 without).
+    fw = [ONSITE_DEAR, offsite(provider_id="P2"), offsite(provider_id="P3", framework_rate_day=30)]
+    asked = {"preferred_provider": "P3", "preference_strength": "weak"}
+    tables = two_schemes(providers=fw)
+    tables["residents"] = [resident(**asked), resident(resident_id="R2", scheme_id="S2", **asked)]
+    outcome = decomposed(tmp_path, policy={**NO_BLOCK_CARE, "min_preference_share": 0.5},
+                         **tables)
+    assert total(outcome) == pytest.approx(2 * PER_SCHEME + 55.0)
+
+
+# ------------------------------------------------------------------ the bound and prices
+
+
+def _setup(folder: Path, policy: dict, **tables) -> Setup:
+    data = write_dataset(folder / "data", **tables)
+    scenario = load_scenario(write_model(folder, data, policy=policy, shifts=DAY_NIGHT))
+    params = derive(load_dataset(scenario.dataset), scenario)
+    return Setup.build(compile_model(build_model(params)), params), scenario
+
+
+def _lagrangian(setup: Setup, scenario, y: np.ndarray, relax: bool = False) -> float:
+    tasks = _tasks(setup, y, scenario.solver, 60.0, relax=relax)
+    return setup.lagrangian(y, [solve_block(task) for task in tasks])
+
+
+COUPLED = {"max_provider_share": 0.6, "min_mean_satisfaction": 78, "min_preference_share": 0.5,
+           "min_framework_per_zone": 1}
+
+
+def coupled_instance() -> dict:
+    fw = [provider(weekly_capacity_hours=250), DEARER_ONSITE,
+          offsite(provider_id="P3", satisfaction=70, framework_admission_cost=300),
+          offsite(provider_id="P4", framework_rate_day=28, satisfaction=90)]
+    tables = two_schemes(providers=fw)
+    tables["residents"] = [resident(preferred_provider="P4", preference_strength="weak"),
+                           resident(resident_id="R2", scheme_id="S2")]
+    return tables
+
+
+def test_relaxed_blocks_at_the_lp_duals_give_the_lp_value(tmp_path):
+    # LP duality: with the full LP's duals as prices, the blocks' LP relaxations sum to the
+    # LP optimum exactly; a sign slip or a dropped row in the bookkeeping breaks this.
+    setup, scenario = _setup(tmp_path, COUPLED, **coupled_instance())
+    duals, lp_value = prices.lp_duals(setup.compiled, 60.0)
+    y = duals[setup.structure.coupling_rows]
+    assert len(y) > 0
+    assert _lagrangian(setup, scenario, y, relax=True) == pytest.approx(lp_value, abs=1e-6)
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(st.lists(st.floats(-50, 50, allow_nan=False), min_size=64, max_size=64))
+def test_any_sign_feasible_prices_bound_the_optimum(draws):
+    # Weak duality: L(y) <= optimum for every sign-feasible y, whatever the prices.
+    optimum, setup, scenario = _coupled_optimum()
+    raw = np.resize(np.array(draws), len(setup.lower))
+    y = prices.project(raw, setup.lower, setup.upper)
+    assert _lagrangian(setup, scenario, y) <= optimum + 1e-6
+
+
+_CACHE: dict = {}
+
+
+def _coupled_optimum():
+    if not _CACHE:
+        folder = Path(tempfile.mkdtemp())
+        single = solved(folder / "single", "single", COUPLED, **coupled_instance())
+        setup, scenario = _setup(folder / "setup", COUPLED, **coupled_instance())
+        _CACHE["value"] = (total(single), setup, scenario)
+    return _CACHE["value"]
+
+
+# ------------------------------------------------------- random instances, single vs blocks
+
+
+@st.composite
+def instances(draw) -> tuple[dict, dict]:
+    """2-3 schemes, 1-2 residents each, two on-site and two framework providers with drawn
+    rates, capacities and satisfaction, and drawn coupling rules."""
+    n = draw(st.integers(2, 3))
+    schemes = [scheme(scheme_id=f"S{i}", name=f"Scheme {i}") for i in range(1, n + 1)]
+    residents, visits = [], []
+    for i in range(1, n + 1):
+        for r in range(draw(st.integers(1, 2))):
+            rid = f"R{i}{r}"
+            pref = draw(st.sampled_from(["", "P3", "P4"]))
+            residents.append(resident(resident_id=rid, scheme_id=f"S{i}", preferred_provider=pref,
+                                      preference_strength="weak" if pref else "none"))
+            visits.append(visit(resident_id=rid, start=f"{draw(st.integers(8, 20)):02d}:00",
+                                minutes=draw(st.sampled_from([30, 60, 90]))))
+    providers = [
+        provider(weekly_capacity_hours=draw(st.sampled_from([200, 400, 10000]))),
+        DEARER_ONSITE,
+        offsite(provider_id="P3", framework_rate_day=draw(st.integers(22, 30)),
+                satisfaction=draw(st.integers(60, 95)),
+                framework_admission_cost=draw(st.sampled_from([0, 416, 2080]))),
+        offsite(provider_id="P4", framework_rate_day=draw(st.integers(22, 30)),
+                satisfaction=draw(st.integers(60, 95))),
+    ]
+    policy = {
+        "max_provider_share": draw(st.sampled_from([1.0, 0.7])),
+        "min_mean_satisfaction": draw(st.sampled_from([0, 75, 82])),
+        "min_preference_share": draw(st.sampled_from([0.0, 0.5, 1.0])),
+        "allow_block_care": draw(st.booleans()),
+    }
+    tables = {"schemes": schemes, "residents": residents, "visits": visits,
+              "providers": providers}
+    return tables, policy
+
+
+@settings(max_examples=6, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_decomposition_matches_the_proven_single_model(case):
+    tables, policy = case
+    with tempfile.TemporaryDirectory() as folder:
+        base = Path(folder)
+        data = write_dataset(base / "data", **tables)
+        model = write_model(base, data, policy=policy, shifts=DAY_NIGHT)
+        single = solve_file(model, base / "one", overrides={"solver.method": "single"},
+                            charts=False)
+        split = solve_file(model, base / "two", overrides={"solver.method": "decompose"},
+                           charts=False)
+        if single.result is None or not single.result.has_plan:
+            assert split.result is None or not split.result.has_plan
+            return
+        assert single.result.status == "optimal"
+        optimum = single.result.objective
+        assert split.result.has_plan and split.problems == []
+        assert split.result.details["lagrangian_bound"] <= optimum + 1e-6
+        assert split.result.bound <= optimum + 1e-6
+        assert split.result.objective <= optimum * (1 + split.result.gap) + 1e-6
+        assert total(split) == pytest.approx(total(single), abs=1e-4)
+
+
+# ---------------------------------------------------------- where the blocks are solved
+
+
+def _tables(outcome) -> dict[str, bytes]:
+    folder = outcome.written_to
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.csv"))}
+
+
+def test_workers_and_dask_give_byte_identical_plans(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    tables = coupled_instance()
+    alone = solved(tmp_path / "alone", "decompose", COUPLED, **tables)
+    pool = solved(tmp_path / "pool", "decompose", COUPLED, {"solver.workers": 2}, **tables)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        dask = solved(tmp_path / "dask", "decompose", COUPLED,
+                      {"solver.scheduler": cluster.scheduler_address}, **tables)
+    assert alone.result.details["rounds"] >= 1
+    assert _tables(pool) == _tables(alone)
+    assert _tables(dask) == _tables(alone)
