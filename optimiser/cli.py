@@ -45,6 +45,26 @@ def main() -> None:
     every resident's assessed care, choice and quality."""
 
 
+def solve_method_options(command):
+    """--method, --workers and --scheduler: how each solve runs (docs/decomposition.md)."""
+    command = click.option(
+        "--scheduler", metavar="ADDRESS",
+        help="Solve the schemes' own problems on this Dask scheduler (decomposition).")(command)
+    command = click.option(
+        "--workers", type=int,
+        help="Worker processes for the schemes' own problems (decomposition).")(command)
+    return click.option(
+        "--method", type=click.Choice(["auto", "decompose", "single"]),
+        help="Solve scheme by scheme coordinated by prices (decompose), the whole model at once "
+             "(single), or decompose unless the model is tiny (auto, the default).")(command)
+
+
+def _method_settings(method: str | None, workers: int | None,
+                     scheduler: str | None) -> dict[str, object]:
+    pairs = (("method", method), ("workers", workers), ("scheduler", scheduler))
+    return {f"solver.{key}": value for key, value in pairs if value is not None}
+
+
 @main.command()
 @click.argument("model_file", type=click.Path(path_type=Path))
 @click.option("--out", "out_root", default="results", show_default=True,
@@ -56,12 +76,15 @@ def main() -> None:
 @click.option("--threads", type=int, help="HiGHS threads.")
 @click.option("--seed", type=int, help="HiGHS random seed.")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts.")
+@solve_method_options
 def solve(model_file: Path, out_root: Path, overrides: tuple[str, ...], time_limit: float | None,
-          gap: float | None, threads: int | None, seed: int | None, no_charts: bool) -> None:
+          gap: float | None, threads: int | None, seed: int | None, no_charts: bool,
+          method: str | None, workers: int | None, scheduler: str | None) -> None:
     """Solve a commissioning model (e.g. models/optimised.toml) and write its plan."""
     from optimiser.run import solve_file
 
     settings = dict(_parse_override(o) for o in overrides)
+    settings.update(_method_settings(method, workers, scheduler))
     for key, value in (("time_limit", time_limit), ("mip_rel_gap", gap), ("threads", threads),
                        ("seed", seed)):
         if value is not None:
@@ -127,7 +150,9 @@ def _report(outcome) -> int:
               type=click.Path(path_type=Path),
               help="Folder that receives each model's plan and compare/ with the comparison.")
 @click.option("--time-limit", type=float, help="Seconds per model before its best plan is taken.")
-def compare(model_files: tuple[Path, ...], out_root: Path, time_limit: float | None) -> None:
+@solve_method_options
+def compare(model_files: tuple[Path, ...], out_root: Path, time_limit: float | None,
+            method: str | None, workers: int | None, scheduler: str | None) -> None:
     """Solve several commissioning models and put them side by side.
 
     MODEL_FILES default to every models/*.toml. Each plan is written to OUT/<model>/ as by
@@ -145,6 +170,7 @@ def compare(model_files: tuple[Path, ...], out_root: Path, time_limit: float | N
         errors.print("[bold red]No model files given and none found in models/.[/]")
         sys.exit(EXIT_INPUT)
     overrides = {} if time_limit is None else {"solver.time_limit": time_limit}
+    overrides.update(_method_settings(method, workers, scheduler))
     sys.exit(_compare(files, out_root, overrides))
 
 
@@ -212,8 +238,10 @@ def _solve_models(files: list[Path], out_root: Path, overrides: dict[str, object
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Change one setting of the model file first.")
 @click.option("--time-limit", type=float, help="Seconds per solve.")
+@solve_method_options
 def marginal(model_file: Path, out_root: Path, overrides: tuple[str, ...],
-             time_limit: float | None) -> None:
+             time_limit: float | None, method: str | None, workers: int | None,
+             scheduler: str | None) -> None:
     """What each rule costs: one more night member of staff per scheme, a higher CQC floor,
     one more preference honoured, one more framework provider per zone, GBP 1/h on each rate."""
     from optimiser.inputs.config import load_scenario
@@ -222,6 +250,7 @@ def marginal(model_file: Path, out_root: Path, overrides: tuple[str, ...],
     settings = dict(_parse_override(o) for o in overrides)
     if time_limit is not None:
         settings["solver.time_limit"] = time_limit
+    settings.update(_method_settings(method, workers, scheduler))
     try:
         scenario = load_scenario(model_file, settings)
         with console.status("Solving the base plan ...") as status:

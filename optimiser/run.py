@@ -15,7 +15,8 @@ from optimiser.inputs.params import Params, StaticInfeasibility, derive
 from optimiser.model.build import build_model
 from optimiser.plan.files import run_record, summary_text, write_run
 from optimiser.plan.tables import Plan, extract_plan
-from optimiser.solving.highs import Progress, SolveResult, solve
+from optimiser.solving.decompose import solve_model
+from optimiser.solving.highs import Progress, SolveResult
 from optimiser.solving.pooled_cover import cover_funding_table, first_stage, restore_summary
 
 
@@ -72,7 +73,7 @@ def solve_scenario(scenario: Scenario, out_root: Path | None = None, verify: boo
     clock.lap("derive")
     model = build_model(params)
     clock.lap("build")
-    result = solve(model, scenario.solver, log_file=log_file, progress=progress)
+    result = solve_model(model, params, scenario.solver, log_file=log_file, progress=progress)
     outcome.result = result
     clock.times["compile"] = result.compile_seconds
     clock.times["solve"] = result.solve_seconds
@@ -94,6 +95,7 @@ def solve_scenario(scenario: Scenario, out_root: Path | None = None, verify: boo
     if out_root is not None:
         destination = Path(out_root) / scenario.name
         record = run_record(params, result, clock.times, outcome.plan)
+        record["solve_method"] = result.details
         checker = _verifier(params) if verify else None
         outcome.problems = write_run(destination, outcome.plan, record, checker, charts)
         if not outcome.problems:
