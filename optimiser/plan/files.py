@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimiser.inputs.params import Params
+from optimiser.plan.checks.tables import MANIFEST_KEY, table_checksums
 from optimiser.plan.tables import Plan
 from optimiser.solving.highs import SolveResult
 
@@ -109,6 +110,7 @@ def write_run(
     try:
         for name, frame in plan.tables().items():
             write_csv(frame, staging / f"{name}.csv")
+        record = {**record, MANIFEST_KEY: table_checksums(staging)}
         (staging / "run.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
         problems = verify(staging) if verify else []
         if problems:

@@ -39,6 +39,7 @@ from optimiser.plan.checks.contracts import check_blocks, check_rota
 from optimiser.plan.checks.costs import check_costs
 from optimiser.plan.checks.cover import check_cover
 from optimiser.plan.checks.market import check_capacity, check_framework, check_rank_order
+from optimiser.plan.checks.tables import check_tables
 
 __all__ = [
     "RULES", "Context", "Week", "build_context", "check_pooled_cover", "read_plan_table",
@@ -50,7 +51,7 @@ __all__ = [
 RULES: tuple[Callable[[Context], list[str]], ...] = (
     check_blocks, check_rota, check_cover, check_allocation, check_routes, check_prices,
     check_budgets, check_pooled_cover, check_capacity, check_framework, check_rank_order,
-    check_choice, check_quality, check_costs,
+    check_choice, check_quality, check_costs, check_tables,
 )
 
 

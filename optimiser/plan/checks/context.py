@@ -203,6 +203,7 @@ class Context:
     admitted: set[str]
     alloc: pd.DataFrame  # allocations with recomputed price, draw, paid_hours, staff_hours
     rota_slots: pd.DataFrame  # one row per (readable rota row, covered slot)
+    folder: Path | None = None  # the run folder, for the tables only rule family 12 reads
 
     @property
     def policy(self) -> Policy:
@@ -375,7 +376,7 @@ def build_context(folder: Path, data: Dataset, scenario: Scenario) -> Context:
         serves=_serves(providers), visits=visits, packages=packages,
         holders=_holders(blocks),
         admitted=set(tables["framework"]["provider_id"].dropna()),
-        alloc=alloc, rota_slots=_rota_slots(tables["rota"], week),
+        alloc=alloc, rota_slots=_rota_slots(tables["rota"], week), folder=folder,
     )
 
 

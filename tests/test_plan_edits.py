@@ -1,0 +1,202 @@
+"""Any single hand edit of a figure in a written plan fails `verify`.
+
+Real plans are solved once per module (a second or two each) under four models that between
+them write every table a run can write (support tiers, the framework ranking, cover paid from
+pooled budgets). The tables and their numeric columns are discovered from the files, not
+listed here, so a table or column added later is covered too; the columns that carry no figure
+are declared in optimiser.plan.checks.tables.FREE_TEXT.
+
+Each edit is checked twice: as it is (the table's SHA-256 in run.json then differs), and with
+run.json's checksums recomputed, as someone covering their tracks would: the re-derivation
+alone must then catch it, except for the few figures only a first-stage solve measured
+(CHECKSUM_ONLY).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from factory import offsite, provider, resident, scheme, visit, write_dataset, write_model
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optimiser.inputs.config import Scenario
+from optimiser.inputs.load import load_dataset
+from optimiser.plan.checks import verify_run
+from optimiser.plan.checks.tables import CHECKSUM_ONLY, FREE_TEXT, MANIFEST_KEY, table_checksums
+from optimiser.run import solve_file
+
+SHIFTS = {"starts": [7, 14, 22], "lengths": [7, 8, 9]}
+MODELS: dict[str, dict] = {
+    "plain": {},
+    "tiers": {"support_tiers": True, "tier_visits_per_week": [0, 0, 0.25, 1, 7]},
+    "ranked": {"call_off_in_rank_order": True},
+    "pooled": {"cover_funding": "pooled_budgets", "allow_block_care": False,
+               "budget_topup_share": 5.0},
+}
+DELTAS = (1.0, -1.0, 0.5, 7.0, -3.25, 100.0)
+
+
+def _dataset(folder: Path) -> Path:
+    """Two schemes and zones, calls, double-ups, preferences, travel, fixed costs, a direct
+    payment: every column of every table gets a figure."""
+    return write_dataset(
+        folder,
+        schemes=[scheme(day_calls_per_hour=2, night_calls_per_hour=1,
+                        lone_working_at_night="false"),
+                 scheme(scheme_id="S2", name="Willow House", zone="South", day_min_staff=2)],
+        providers=[
+            provider(zones="North|South", min_block_hours=100, satisfaction=70),
+            provider(provider_id="P3", name="Three", zones="South", block_rate_day=18,
+                     cqc_rating="outstanding", satisfaction=95),
+            offsite(provider_id="P2", name="Two", zones="North|South", framework_rate_day=12,
+                    framework_rate_night=20, framework_rate_weekend=14,
+                    travel_minutes_per_visit=15, framework_admission_cost=520,
+                    framework_monitoring_cost=260, satisfaction=90),
+        ],
+        residents=[
+            resident(weekly_budget=2000),
+            resident(resident_id="R2", preferred_provider="P2", preference_strength="strong",
+                     weekly_budget=60),
+            resident(resident_id="R3", wants_direct_payment="true", weekly_budget=50),
+            resident(resident_id="R4", scheme_id="S2", weekly_budget=30, preferred_provider="P3",
+                     preference_strength="weak", support_tier=5),
+            resident(resident_id="R5", scheme_id="S2", weekly_budget=2000),
+            resident(resident_id="R6", needs_band="none", weekly_budget=0),
+        ],
+        visits=[
+            visit(), visit(day="Sun", start="23:30", minutes=90),
+            visit(resident_id="R2", carers=2, minutes=30),
+            visit(resident_id="R2", day="Sat", start="07:45", minutes=45),
+            visit(resident_id="R3", day="Sat"),
+            visit(resident_id="R4", day="Wed", start="22:15", minutes=30, carers=2),
+            visit(resident_id="R5", day="Tue", start="08:00", minutes=120, carers=2),
+            visit(resident_id="R5", day="Thu", start="12:30"),
+        ],
+        costs={"coordination_per_provider_scheme_per_week": 5,
+               "block_contract_management_per_year": 1040,
+               "direct_payment_admin_per_year": 104},
+    )
+
+
+@pytest.fixture(scope="module")
+def plans(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("edits")
+    data = _dataset(root / "data")
+    out = {}
+    for name, policy in MODELS.items():
+        model = write_model(root, data, policy=policy, shifts=SHIFTS, name=name)
+        outcome = solve_file(model, root / "results", charts=False)
+        assert outcome.written_to is not None, (name, outcome.reasons, outcome.problems)
+        out[name] = outcome.written_to
+    return out
+
+
+def _inputs(run: Path):
+    scenario = Scenario.model_validate(json.loads((run / "run.json").read_text())["scenario"])
+    return load_dataset(scenario.dataset), scenario
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip() != ""
+
+
+def numeric_cells(run: Path) -> dict[tuple[str, str], list[int]]:
+    """(table, column) -> rows whose cell is a number, for every CSV the run wrote, leaving
+    out the declared free-text columns. summary.csv is long (one figure a row): each metric
+    counts as its own column there."""
+    cells: dict[tuple[str, str], list[int]] = {}
+    for path in sorted(run.glob("*.csv")):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for column in frame.columns:
+            if column in FREE_TEXT:
+                continue
+            for i, text in frame[column].items():
+                if _is_number(text):
+                    name = frame.at[i, "metric"] if path.stem == "summary" else column
+                    cells.setdefault((path.stem, name), []).append(int(i))
+    return cells
+
+
+def edited_copy(run: Path, dest: Path, table: str, column: str, row: int, delta: float,
+                rehash: bool) -> Path:
+    copy = Path(shutil.copytree(run, dest))
+    path = copy / f"{table}.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    real = "value" if table == "summary" else column
+    frame.at[row, real] = f"{float(frame.at[row, real]) + delta:.10g}"
+    frame.to_csv(path, index=False, lineterminator="\n")
+    if rehash:
+        record = json.loads((copy / "run.json").read_text())
+        record[MANIFEST_KEY] = table_checksums(copy)
+        (copy / "run.json").write_text(json.dumps(record))
+    return copy
+
+
+def test_plans_pass_and_write_every_optional_table(plans: dict[str, Path]) -> None:
+    for run in plans.values():
+        assert verify_run(run, *_inputs(run)) == []
+    written = {p.stem for run in plans.values() for p in run.glob("*.csv")}
+    assert {"tiers", "ranking", "cover_funding"} <= written
+
+
+def test_every_numeric_column_of_every_table_is_re_derived(plans: dict[str, Path],
+                                                           tmp_path: Path) -> None:
+    """For every table and numeric column any of the plans writes: one random cell edited and
+    run.json's checksums recomputed; verify must still fail."""
+    chance = random.Random(11)
+    missed, seen = [], set()
+    for plan, run in plans.items():
+        data, scenario = _inputs(run)
+        for (table, column), rows in numeric_cells(run).items():
+            if (table, column) in seen | CHECKSUM_ONLY:
+                continue
+            seen.add((table, column))
+            row, delta = chance.choice(rows), chance.choice(DELTAS)
+            copy = edited_copy(run, tmp_path / f"{plan}-{table}-{column}", table, column, row,
+                               delta, rehash=True)
+            if not verify_run(copy, data, scenario):
+                missed.append(f"{plan}: {table}.csv row {row + 2} {column} {delta:+g}")
+            shutil.rmtree(copy)
+    assert len(seen) > 60
+    assert missed == []
+
+
+def test_checksum_only_figures_are_covered_by_the_checksums(plans: dict[str, Path],
+                                                            tmp_path: Path) -> None:
+    for table, column in sorted(CHECKSUM_ONLY):
+        run = next(r for r in plans.values() if (table, column) in numeric_cells(r))
+        copy = edited_copy(run, tmp_path / table, table, column,
+                           numeric_cells(run)[(table, column)][0], 1.0, rehash=False)
+        assert f"table: {table}.csv was changed after the plan was made (its SHA-256 differs " \
+               "from run.json)" in verify_run(copy, *_inputs(run))
+
+
+@pytest.fixture(scope="module")
+def cell_space(plans: dict[str, Path]) -> list[tuple[str, str, str, int]]:
+    return [(plan, table, column, row) for plan, run in plans.items()
+            for (table, column), rows in numeric_cells(run).items() for row in rows]
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_any_single_edit_fails_verify(plans: dict[str, Path], cell_space: list,
+                                      tmp_path_factory: pytest.TempPathFactory, data) -> None:
+    plan, table, column, row = data.draw(st.sampled_from(cell_space), label="cell")
+    delta = data.draw(st.sampled_from(DELTAS), label="delta")
+    rehash = data.draw(st.booleans(), label="checksums recomputed") and \
+        (table, column) not in CHECKSUM_ONLY
+    run = plans[plan]
+    dest = tmp_path_factory.mktemp("edit") / run.name
+    copy = edited_copy(run, dest, table, column, row, delta, rehash)
+    assert verify_run(copy, *_inputs(run)), (plan, table, column, row, delta, rehash)
