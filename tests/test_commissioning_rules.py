@@ -171,6 +171,44 @@ def test_named_provider_is_exempt_from_rank_order(tmp_path):
     assert total(out) == pytest.approx(BASE + 20)
 
 
+# P3 (rank 1) can take 10 hours a week. R1's package is 8 one-hour visits, R2's one visit.
+ROOM_FOR_SMALL = {
+    "providers": [RANK_TABLES["providers"][0], RANK_TABLES["providers"][1],
+                  offsite(provider_id="P3", cqc_rating="outstanding", satisfaction=100,
+                          weekly_capacity_hours=10)],
+    "residents": [resident(), resident(resident_id="R2")],
+    "visits": [visit(day=day) for day in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")]
+    + [visit(start="14:00"), visit(resident_id="R2")],
+}
+
+
+def test_a_small_package_is_not_passed_down_while_the_better_provider_has_room(tmp_path):
+    # R1 at P3 (8 h x 25 = 200) leaves P3 2 hours of room, enough for R2's 1-hour package, so
+    # R2 goes to P3 too: 9 x 25 = 225. Counting P3 as full because it could not take another
+    # 8-hour package would let R2 go to P2 at 20: 200 + 20 = 220, which the rule forbids.
+    out = solved(tmp_path, policy=RANKED, **ROOM_FOR_SMALL)
+    assert total(out) == pytest.approx(BASE + 225)
+    assert set(out.plan.allocations["provider_id"]) == {"P3"}
+
+
+def test_checker_catches_a_small_package_passed_down_past_room(tmp_path):
+    out = solved(tmp_path, policy=RANKED, **ROOM_FOR_SMALL)
+
+    def r2_to_p2(frame: pd.DataFrame) -> None:
+        frame.loc[frame["resident_id"] == "R2", ["provider_id", "weekly_cost", "budget_draw"]] = [
+            "P2", "20.0", "20.0"]
+
+    _edit(out.written_to, "allocations", r2_to_p2)
+    _edit(out.written_to, "framework", lambda f: pd.concat(
+        [f, pd.DataFrame([{c: "" for c in f.columns} | {"provider_id": "P2"}])]))
+    problems = verify_folder(out.written_to)
+    # P3 supplies 8 of its 10 hours: 2 hours of room for R2's 1-hour package.
+    assert any(p.startswith("rank order: resident R2 is called off to provider P2")
+               and "better-ranked admitted P3 could take the package" in p
+               for p in problems), problems
+    assert not any(p.startswith("rank order: resident R1") for p in problems), problems
+
+
 # --------------------------------------------------------------------------- tiers
 
 

@@ -235,7 +235,7 @@ def _block_pairs(data: Dataset, scenario: Scenario) -> pd.DataFrame:
 
 def most_staff_needed(cover: pd.DataFrame, peak_rows: pd.DataFrame,
                       tier_load: pd.DataFrame) -> pd.DataFrame:
-    """c[s,t]: the most staff slot t could ever need on duty at scheme s, whoever's care is
+    """N^most[s,t]: the most staff slot t could ever need on duty at scheme s, whoever's care is
     under the block: ceil(max(minimum, every resident's busy carers at the slot's peak + reserve
     + check visits)). Double-ups are inside the busy carers."""
     key = pd.MultiIndex.from_frame(cover[["scheme_id", "slot"]])
@@ -252,14 +252,14 @@ def band_hours_bound(most: pd.DataFrame, slots: pd.DataFrame, patterns: pd.DataF
     """G[s,b]: most band-b staff-hours a week an optimal rota at scheme s can have.
 
     In an optimal rota every member of staff is on a pattern with a *tight* slot (one where
-    removing them would break a cover row, so staff on duty there <= c[s,t]), unless they are
-    only there to reach the holder's minimum viable volume. Hence at slot t, U[s,t] bounds the
+    removing them would break a cover row, so staff on duty there <= N^most[s,t]), unless they are
+    only there to reach the holder's minimum viable volume. Hence at slot t, N^bound[s,t] bounds the
     staff on duty, the smaller of:
-    - the sum over patterns covering t of the largest c on the pattern's own slots;
-    - max c over [t, t+L-1] + max c over [t-L+1, t-1] (L the longest pattern): staff tight at
+    - the sum over patterns covering t of the largest N^most on the pattern's own slots;
+    - max N^most over [t, t+L-1] + max N^most over [t-L+1, t-1] (L the longest pattern): staff tight at
       or after t are all on duty at the first such tight slot, the others at the last one.
     Padding to a minimum volume V stops below V + L hours. G[s,b] = max(sum over band-b slots of
-    U[s,t] x slot hours, V_s + L hours). The proof is in docs/model.md, section 3."""
+    N^bound[s,t] x slot hours, V_k + L hours). The proof is in docs/model.md, section 3."""
     n = len(slots)
     length = int(pattern_slots.groupby("pattern").size().max()) if len(pattern_slots) else 1
     schemes = sorted(most["scheme_id"].unique())

@@ -2,7 +2,8 @@
 
 Symbols (docs/model.md): z[f] provider f admitted to the framework, F_zeta framework-eligible
 providers serving zone zeta, H_k hours provider k supplies (block staff-hours plus paid package
-hours including travel), Cap_k its weekly capacity, chi_f whether f counts as full.
+hours including travel), Cap_k its weekly capacity, chi[r,f] whether f counts as full for
+resident r's package.
 """
 
 from __future__ import annotations
@@ -53,16 +54,17 @@ def provider_capacity(m: pyo.ConcreteModel, k: str) -> pyo.Expression:
 
 def call_off_in_rank_order(m: pyo.ConcreteModel, r: str, f: str) -> pyo.Expression:
     """Essex (seed 004): work is called off in rank order. Resident r's package may go to a
-    provider ranked below f only if f is not admitted or f is full; the resident's own named
-    provider is exempt (choice still counts)."""
+    provider ranked below f only if f is not admitted or f is full for that package; the
+    resident's own named provider is exempt (choice still counts)."""
     worse = m.ix.call_off_below[r, f]
-    return pyo.quicksum(m.care[j] for j in worse) <= 1 - m.admit[f] + m.full[f]
+    return pyo.quicksum(m.care[j] for j in worse) <= 1 - m.admit[f] + m.full[r, f]
 
 
-def full_means_no_room(m: pyo.ConcreteModel, f: str) -> pyo.Expression:
-    """f counts as full only when its spare weekly capacity is below the largest package it
-    could be called off for."""
-    return m.provider_hours[f] >= (m.capacity[f] - m.largest_package[f]) * m.full[f]
+def full_means_no_room(m: pyo.ConcreteModel, r: str, f: str) -> pyo.Expression:
+    """f counts as full for resident r only when its spare weekly capacity is below r's
+    package (the paid hours f would supply for it): a small package cannot be passed down
+    the ranking while f has room for it, whatever larger packages f could not take."""
+    return m.provider_hours[f] >= (m.capacity[f] - m.package_hours[r, f]) * m.full[r, f]
 
 
 def admitted_in_rank_order(m: pyo.ConcreteModel, f: str, g: str) -> pyo.Expression:
@@ -79,6 +81,14 @@ def _rank_pairs(p: Params) -> list[tuple[str, str]]:
     return sorted(set(zip(pairs["provider_id"], pairs["provider_id_above"], strict=True)))
 
 
+def _package_hours(p: Params, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], float]:
+    """Paid hours of resident r's framework route with provider f, for each (r, f) pair."""
+    fw = p.routes[p.routes["kind"] == "framework"]
+    hours = dict(zip(zip(fw["resident_id"], fw["provider_id"], strict=True),
+                     fw["paid_hours"].astype(float), strict=True))
+    return {pair: hours[pair] for pair in pairs}
+
+
 def _call_off_pairs(p: Params) -> dict:
     """{(resident, better provider f): [framework routes of that resident to providers ranked
     below f, other than the resident's named provider]}, from the ranking."""
@@ -93,16 +103,13 @@ def _call_off_pairs(p: Params) -> dict:
 
 
 def add_rank_order(m: pyo.ConcreteModel, p: Params) -> None:
-    """The call-off rule's rows and the 'full' indicators it needs."""
+    """The call-off rule's rows and the 'full' indicators it needs, one per resident and
+    better-ranked provider."""
     m.ix.call_off_below = _call_off_pairs(p)
     m.CALL_OFF = pyo.Set(dimen=2, initialize=sorted(m.ix.call_off_below))
-    better = sorted({f for _, f in m.ix.call_off_below})
-    m.RANKED_ABOVE = pyo.Set(initialize=better)
-    fw = p.routes[p.routes["kind"] == "framework"]
-    largest = fw.groupby("provider_id")["paid_hours"].max()
-    m.largest_package = {f: float(largest.get(f, 0.0)) for f in better}
-    m.full = pyo.Var(m.RANKED_ABOVE, within=pyo.Binary)
-    m.full_means_no_room = pyo.Constraint(m.RANKED_ABOVE, rule=full_means_no_room)
+    m.package_hours = _package_hours(p, sorted(m.ix.call_off_below))
+    m.full = pyo.Var(m.CALL_OFF, within=pyo.Binary)
+    m.full_means_no_room = pyo.Constraint(m.CALL_OFF, rule=full_means_no_room)
     m.call_off_in_rank_order = pyo.Constraint(m.CALL_OFF, rule=call_off_in_rank_order)
     m.RANK_PAIRS = pyo.Set(dimen=2, initialize=_rank_pairs(p))
     m.admitted_in_rank_order = pyo.Constraint(m.RANK_PAIRS, rule=admitted_in_rank_order)

@@ -345,7 +345,8 @@ def ranking_table(m: pyo.ConcreteModel, p: Params, framework: pd.DataFrame) -> p
     r["residents"] = r["provider_id"].map(used["residents"]).fillna(0.0)
     r["weekly_paid_hours"] = r["provider_id"].map(used["weekly_paid_hours"]).fillna(0.0)
     full = _values(m.full) if hasattr(m, "full") else pd.Series(dtype=float)
-    r["full"] = r["provider_id"].map(full).fillna(0.0) > 0.5
+    # Full for at least one resident's package (the call-off rule is per resident).
+    r["full"] = r["provider_id"].isin({f for (_, f), v in full.items() if v > 0.5})
     for col in ("price", "price_score", "quality_score", "score", "weekly_paid_hours"):
         r[col] = r[col].round(2)
     return r

@@ -139,7 +139,7 @@ def _passed_over(ctx: Context, rank: pd.Series) -> list[str]:
 def check_rank_order(ctx: Context) -> list[str]:
     """Essex (seed 004): a package goes to a lower-ranked framework provider only if every
     better-ranked admitted provider that could take it (serves the zone, within the budget cap)
-    is full: its spare capacity is below the largest package it could be called off for. A
+    is full for it: its spare capacity is below the paid hours of this resident's package. A
     resident's own named provider is exempt."""
     policy = ctx.policy
     if not (policy.call_off_in_rank_order and policy.allow_framework):
@@ -152,10 +152,9 @@ def check_rank_order(ctx: Context) -> list[str]:
     candidates["route_kind"] = "framework"
     candidates = candidates[_allowed_within_cap(ctx, candidates)]
     paid = route_prices(candidates, pk, ctx.providers, ctx.costs, policy)["paid_hours"]
-    largest = paid.groupby(candidates["provider_id"].to_numpy()).max()
     hours, cap = provider_hours(ctx), ctx.providers["weekly_capacity_hours"]
-    full = {f for f in rank.index if hours.get(f, 0.0) >= cap[f] - largest.get(f, 0.0) - TOL}
-    able = set(zip(candidates["resident_id"], candidates["provider_id"], strict=True))
+    room = {(r, f): hours.get(f, 0.0) < cap[f] - package - TOL for r, f, package in zip(
+        candidates["resident_id"], candidates["provider_id"], paid, strict=True)}
     a = _known_alloc(ctx)
     a = a[(a["route_kind"] == "framework") & (a["share"] > SHARE_TOL)]
     out = _passed_over(ctx, rank)
@@ -163,7 +162,7 @@ def check_rank_order(ctx: Context) -> list[str]:
         if row.provider_id == pk.at[row.resident_id, "preferred_provider"]:
             continue
         skipped = [f for f in rank.index if rank[f] < rank.get(row.provider_id, 0)
-                   and f in ctx.admitted and (row.resident_id, f) in able and f not in full]
+                   and f in ctx.admitted and room.get((row.resident_id, f), False)]
         if skipped:
             out.append(f"rank order: resident {row.resident_id} is called off to "
                        f"{ctx.provider(row.provider_id)} (rank {rank.get(row.provider_id)}), but "
