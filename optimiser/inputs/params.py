@@ -256,8 +256,9 @@ def band_hours_bound(most: pd.DataFrame, slots: pd.DataFrame, patterns: pd.DataF
     only there to reach the holder's minimum viable volume. Hence at slot t, N^bound[s,t] bounds the
     staff on duty, the smaller of:
     - the sum over patterns covering t of the largest N^most on the pattern's own slots;
-    - max N^most over [t, t+L-1] + max N^most over [t-L+1, t-1] (L the longest pattern): staff tight at
-      or after t are all on duty at the first such tight slot, the others at the last one.
+    - max N^most over [t, t+L-1] + max N^most over [t-L+1, t-1] (L the longest pattern):
+      staff tight at or after t are all on duty at the first such tight slot, the others at
+      the last one.
     Padding to a minimum volume V stops below V + L hours. G[s,b] = max(sum over band-b slots of
     N^bound[s,t] x slot hours, V_k + L hours). The proof is in docs/model.md, section 3."""
     n = len(slots)
