@@ -3,6 +3,7 @@ hand-worked values, and the checker accepting the optimal plan of a model with s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -13,7 +14,7 @@ from factory import offsite, provider, resident, visit, write_dataset, write_mod
 
 from optimiser.inputs.config import Scenario, Shifts
 from optimiser.inputs.load import load_dataset
-from optimiser.plan.checks import build_context, verify_folder
+from optimiser.plan.checks import build_context, verify_folder, verify_run
 from optimiser.plan.checks.choice import preference_table
 from optimiser.plan.checks.context import rating_passes
 from optimiser.plan.checks.contracts import model_shifts
@@ -96,3 +97,27 @@ def test_optimal_plan_with_splits_passes_the_checker(tmp_path: Path) -> None:
     prefs = preference_table(ctx).set_index("resident_id")
     assert prefs["eligible"].to_dict() == {"R1": False, "R2": True}
     assert prefs.at["R2", "honoured"] == 1.0
+
+
+def test_checker_budget_cap_applies_the_top_up_once(tmp_path: Path) -> None:
+    """R1's one-hour visit goes to framework provider P2 at GBP 25 (the on-site provider's hour
+    costs 40). With a 25 % top-up a GBP 20 budget caps the draw at exactly 25: within. A budget
+    of 19.90 caps it at 24.875: over, by 12.5p (top-up applied twice the cap would be 31.09 and
+    nothing reported; not applied, a GBP 20 budget would already fail)."""
+    data = write_dataset(tmp_path / "data", providers=[
+        provider(framework_rate_day=40), offsite(provider_id="P2")])
+    model = write_model(tmp_path, data, policy={
+        "allow_block_care": False, "allow_onsite_spot": False, "budget_topup_share": 0.25})
+    run = solve_file(model, tmp_path / "results", verify=False, charts=False).written_to
+    assert run is not None
+    scenario = Scenario.model_validate(json.loads((run / "run.json").read_text())["scenario"])
+    dataset = load_dataset(scenario.dataset)
+
+    def budget_problems(budget: float) -> list[str]:
+        residents = dataset.residents.assign(weekly_budget=budget)
+        changed = dataclasses.replace(dataset, residents=residents)
+        return [p for p in verify_run(run, changed, scenario) if p.startswith("budget:")]
+
+    assert budget_problems(20.0) == []
+    assert budget_problems(19.9) == ["budget: resident R1 draws GBP 25.00 a week, above budget "
+                                     "GBP 19.90 plus 25 % top-up (GBP 24.88)"]

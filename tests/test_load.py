@@ -181,6 +181,8 @@ def test_text_in_number_column(data: Path) -> None:
         ("visits", 3, "minutes", "1",
          "visits.csv: row 3, column 'minutes' = 1: must be at least 5"),
         ("costs", 3, "value", "-1", "costs.csv: row 3, column 'value' = -1: must be at least 0"),
+        ("residents", 4, "weekly_budget", "-5",
+         "residents.csv: row 4, column 'weekly_budget' = -5: must be at least 0"),
     ],
 )
 def test_out_of_range(data: Path, table: str, row: int, column: str, value: str,

@@ -138,6 +138,22 @@ def test_budget_cap_excludes_a_provider(tmp_path):
     assert cost == pytest.approx(BASE + 35)
 
 
+def test_budget_top_up_widens_the_cap_to_the_penny(tmp_path):
+    # Budget GBP 20 with a 25 % top-up: cap 20 x 1.25 = 25, exactly P2's price for the 1-hour
+    # visit, so P2 is eligible (P3 at 30 and P1 at 40 are not): 3990 + 25. With a 24 % top-up
+    # the cap is 24.80 and no route fits: the run stops before solving, naming R1.
+    providers = [ONSITE_DEAR, offsite(provider_id="P2"),
+                 offsite(provider_id="P3", framework_rate_day=30)]
+    residents = [resident(weekly_budget=20)]
+    cost = weekly_cost(tmp_path / "a", policy={**NO_BLOCK_CARE, "budget_topup_share": 0.25},
+                       providers=providers, residents=residents)
+    assert cost == pytest.approx(BASE + 25)
+    data = write_dataset(tmp_path / "b" / "data", providers=providers, residents=residents)
+    outcome = solve_file(write_model(tmp_path / "b", data, shifts=DAY_NIGHT, policy={
+        **NO_BLOCK_CARE, "budget_topup_share": 0.24}))
+    assert outcome.result is None and "Resident R1" in outcome.reasons[0]
+
+
 def test_pooled_budgets_pay_for_what_individual_budgets_cannot(tmp_path):
     # One framework provider at GBP 30 for 1 hour each; budgets 20 and 40. Individually R1
     # cannot afford it (no eligible route); pooled, 30 + 30 <= 20 + 40.
@@ -192,6 +208,17 @@ def test_mean_satisfaction_floor(tmp_path):
     floor = weekly_cost(tmp_path / "b", policy={**NO_BLOCK_CARE, "min_mean_satisfaction": 80},
                         providers=providers)
     assert floor == pytest.approx(BASE + 30)
+
+
+def test_block_care_counts_at_its_holders_satisfaction(tmp_path):
+    # The visit fits the one member of staff on duty, so block care costs nothing extra. The
+    # block holder P1 scores 80 (a share of 0.80 of the hours): a floor of 75 keeps R1 under
+    # the block (3990); a floor of 85 does not, and only P2 (95) reaches it, at 25: 3990 + 25.
+    providers = [provider(), offsite(provider_id="P2", satisfaction=95)]
+    low = weekly_cost(tmp_path / "a", policy={"min_mean_satisfaction": 75}, providers=providers)
+    assert low == pytest.approx(BASE)
+    high = weekly_cost(tmp_path / "b", policy={"min_mean_satisfaction": 85}, providers=providers)
+    assert high == pytest.approx(BASE + 25)
 
 
 def _two_schemes() -> dict:
