@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from factory import resident, write_dataset, write_model
+from factory import offsite, provider, resident, visit, write_dataset, write_model
 
 from optimiser.inputs.load import load_dataset
 from optimiser.plan.checks import build_context, check_pooled_cover, verify_folder
@@ -50,7 +50,7 @@ def test_a_pool_that_cannot_pay_loses_the_cover_and_prices_restoring_it(tmp_path
     assert not bool(row["has_24h_cover"])
     assert row["restore_cost_weekly"] == pytest.approx(715)
     assert row["restore_cost_annual"] == pytest.approx(37180)
-    assert out.scenario.policy.schemes_without_cover == ("S1",)
+    assert out.scenario.policy.min_schemes_with_cover == 0  # no plan keeps the one scheme
     assert any("lose 24-hour cover" in note for note in out.notes)
 
 
@@ -78,3 +78,26 @@ def test_a_sweep_solves_micro_in_two_stages(tmp_path):
     assert table.at[0.6, "annual_cost"] == pytest.approx(25 * 52)
     assert table.at[0.6, "schemes_without_cover"] == 1
     assert table.at[0.6, "cover_restore_cost_annual"] == pytest.approx(37180)
+
+
+def test_cover_is_kept_where_some_plan_leaves_the_pool_enough(tmp_path):
+    # Four 1-hour weekday visits. The council's cheapest way is the on-site provider by the hour
+    # (4 x 25 = 100, drawing 100); a framework provider P2 at GBP 20/h draws only 80 but costs
+    # the council GBP 40 a week more to admit (2,080 a year, a 1-year term): 120.
+    # Budget 3,710: pool 4,081. With the council's cheapest care the pool needs 3,990 + 100 =
+    # 4,090 (short by 9), but with P2's care it needs 3,990 + 80 = 4,070 <= 4,081: cover is
+    # kept, at 3,990 + 80 + 40 = 4,110 a week, the pool paying 4,070.
+    visits = [visit(day=d) for d in ("Mon", "Tue", "Wed", "Thu")]
+    providers = [provider(), offsite(provider_id="P2", name="Two", framework_rate_day=20,
+                                     framework_admission_cost=2080)]
+    data = write_dataset(tmp_path / "data", residents=[resident(weekly_budget=3710)],
+                         visits=visits, providers=providers)
+    model = write_model(tmp_path, data, policy=MICRO, shifts=DAY_NIGHT)
+    out = solve_file(model, tmp_path / "results", charts=False)
+    assert out.result is not None and out.result.status == "optimal", out.reasons
+    assert out.problems == [], out.problems
+    assert out.result.objective == pytest.approx(4110)
+    row = out.plan.extras["cover_funding"].iloc[0]
+    assert bool(row["has_24h_cover"]) and row["restore_cost_weekly"] == 0
+    assert row["care_drawn"] + row["team_cost"] == pytest.approx(4070)
+    assert out.scenario.policy.min_schemes_with_cover == 1

@@ -6,13 +6,14 @@ so a typo in a policy switch is an error naming the file and the key, never a si
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from optimiser.inputs.load import InputError
+from optimiser.inputs.load import CommandLineError, InputError
 from optimiser.inputs.schema import NEEDS_BANDS
 
 CqcLevel = Literal["outstanding", "good", "requires_improvement", "inadequate"]
@@ -182,6 +183,10 @@ class Policy(_Strict):
     schemes_without_cover: tuple[str, ...] = Field(
         (), description="Schemes given no on-site team at all (no block, no 24-hour cover)."
     )
+    min_schemes_with_cover: int = Field(
+        0, ge=0, description="At least this many schemes keep an on-site team. With cover paid "
+        "from pooled budgets the solve sets it to the most schemes any plan can keep.",
+    )
     night_start_hour: int = Field(22, ge=0, le=23, description="First hour of the night band.")
     night_end_hour: int = Field(7, ge=0, le=23, description="First hour after the night band.")
 
@@ -206,6 +211,26 @@ class Policy(_Strict):
             raise ValueError("tier_visits_per_week must not be negative")
         if self.reablement_no_care + self.reablement_reduced > 1:
             raise ValueError("reablement_no_care + reablement_reduced is above 1")
+        return self
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Policy:
+        """Rules that each pass on their own but contradict one another."""
+        if self.min_framework_per_zone > 0 and not self.allow_framework:
+            raise ValueError(
+                f"min_framework_per_zone = {self.min_framework_per_zone} asks for framework "
+                "providers in every zone, but allow_framework = false admits none")
+        if not (self.allow_block_care or self.allow_onsite_spot or self.allow_framework) \
+                and self.direct_payments != "always":
+            raise ValueError(
+                "no way is left to deliver planned care: allow_block_care, allow_onsite_spot "
+                "and allow_framework are all false and direct payments are not open to every "
+                "resident (direct_payments = \"always\")")
+        if self.night_start_hour == self.night_end_hour:
+            raise ValueError(
+                f"night_start_hour and night_end_hour are both {self.night_start_hour}, so the "
+                "night band is empty (or the whole day); give the first hour of the night and "
+                "the first hour after it")
         return self
 
     @model_validator(mode="after")
@@ -235,6 +260,10 @@ class Shifts(_Strict):
 
     @model_validator(mode="after")
     def _valid(self) -> Shifts:
+        if bool(self.starts) != bool(self.lengths):
+            given, missing = ("starts", "lengths") if self.starts else ("lengths", "starts")
+            raise ValueError(f"shifts.{given} is given without shifts.{missing}: every start "
+                             "is combined with every length, so both are needed")
         pairs = self.shift_list()
         if not pairs:
             raise ValueError("shifts need at least one pattern")
@@ -283,6 +312,13 @@ class Scenario(_Strict):
     shifts: Shifts = Shifts()
     solver: SolverOptions = SolverOptions()
 
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, name: str) -> str:
+        """The name is the plan's folder under --out: a plain folder name, so a run can neither
+        replace the results folder itself nor write outside it."""
+        return check_model_name(name)
+
     @model_validator(mode="after")
     def _slot(self) -> Scenario:
         if self.slot_minutes <= 0 or 60 % self.slot_minutes:
@@ -294,21 +330,74 @@ class Scenario(_Strict):
         return 7 * 1440 // self.slot_minutes
 
 
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# Folders other commands write beside the plans (compare/, sweep-<model>/, marginal-<model>/).
+RESERVED_NAMES = ("compare",)
+RESERVED_PREFIXES = ("sweep-", "marginal-")
+
+
+def check_model_name(name: str) -> str:
+    """A model name must be a safe folder name: letters, digits, '_', '.' and '-', starting with
+    a letter or digit, at most 64 characters, and not a folder other commands write."""
+    if not MODEL_NAME.fullmatch(name):
+        raise ValueError(
+            f"{name!r} cannot be a model name: the plan is written to a folder of that name, so "
+            "it must be 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit "
+            "(no spaces, slashes or '..')")
+    if name.lower() in RESERVED_NAMES or name.lower().startswith(RESERVED_PREFIXES):
+        raise ValueError(
+            f"{name!r} cannot be a model name: 'compare' and names starting 'sweep-' or "
+            "'marginal-' are the folders of comparisons, sweeps and marginal costs")
+    return name
+
+
+UNSET = object()  # `--set KEY=` (nothing after '='): the setting returns to its default
+
+
+def parse_setting(text: str) -> tuple[str, object]:
+    """``policy.cqc_floor=good`` -> ('policy.cqc_floor', 'good'). The value is read as TOML
+    (numbers, true/false, lists such as [[7, 8], [22, 9]], quoted strings); a bare word that
+    is not TOML is taken as text; nothing after '=' unsets the key (back to its default)."""
+    if "=" not in text:
+        raise CommandLineError([f"--set {text!r}: should look like KEY=VALUE, e.g. "
+                                "policy.cqc_floor=good"])
+    key, raw = (part.strip() for part in text.split("=", 1))
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", key):
+        raise CommandLineError([f"--set {text!r}: {key!r} is not a model-file key such as "
+                                "policy.cqc_floor or solver.time_limit"])
+    if raw == "":
+        return key, UNSET
+    try:
+        return key, tomllib.loads(f"value = {raw}")["value"]
+    except tomllib.TOMLDecodeError:
+        if raw[:1] in "[{\"'":
+            raise CommandLineError([f"--set {text!r}: {raw} is not a valid TOML value"]) \
+                from None
+        return key, raw
+
+
 def _messages(path: Path, error: ValidationError) -> list[str]:
     out = []
     for item in error.errors():
         where = ".".join(str(p) for p in item["loc"]) or "(top level)"
-        out.append(f"{path.name}: key '{where}': {item['msg']}")
+        message = str(item["msg"]).removeprefix("Value error, ")
+        out.append(f"{path.name}: key '{where}': {message}")
     return out
 
 
 def load_scenario(path: Path | str, overrides: dict[str, object] | None = None) -> Scenario:
     """Read a model file; the dataset path is taken relative to the project root or the file."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError([f"{path} is a folder, not a model file (models/*.toml)"],
+                         "The model file")
     if not path.is_file():
         raise InputError([f"model file {path} does not exist"], "The model file")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except PermissionError:
+        raise InputError([f"{path}: cannot be read (permission denied)"], "The model file") \
+            from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         problem = f"{path.name}: not a valid TOML file ({exc})"
         raise InputError([problem], "The model file") from None
@@ -332,9 +421,17 @@ def _resolve(dataset: Path, model_file: Path) -> Path:
 
 
 def _set_nested(raw: dict, dotted: str, value: object) -> None:
-    """Apply an override such as ``policy.cqc_floor = good`` to the raw TOML tree."""
+    """Apply an override such as ``policy.cqc_floor = good`` to the raw TOML tree (UNSET
+    removes the key, so its default applies)."""
     node = raw
     *parents, leaf = dotted.split(".")
-    for part in parents:
+    for depth, part in enumerate(parents):
         node = node.setdefault(part, {})
-    node[leaf] = value
+        if not isinstance(node, dict):
+            where = ".".join(parents[: depth + 1])
+            raise CommandLineError([f"--set {dotted}: {where} is a setting, not a section, so "
+                                    f"it has no key {'.'.join(dotted.split('.')[depth + 1:])!r}"])
+    if value is UNSET:
+        node.pop(leaf, None)
+    else:
+        node[leaf] = value

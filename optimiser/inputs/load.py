@@ -43,6 +43,13 @@ class InputError(Exception):
         super().__init__(f"{subject} has {len(problems)} problem(s):\n{text}")
 
 
+class CommandLineError(InputError):
+    """A mistake in how a command was typed (an option or a --set), not in a file."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(problems, "The command line")
+
+
 @dataclass(frozen=True)
 class Dataset:
     """Validated input tables, typed, ordered by their keys, plus their checksums."""

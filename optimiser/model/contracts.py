@@ -24,6 +24,12 @@ def one_block_contract(m: pyo.ConcreteModel, s: str) -> pyo.Expression:
     return total <= 1
 
 
+def schemes_keeping_cover(m: pyo.ConcreteModel) -> pyo.Expression:
+    """sum_s A[s] >= K: at least K schemes keep an on-site team (with cover paid from pooled
+    budgets, K is the most any plan can keep: optimiser.solving.pooled_cover)."""
+    return pyo.quicksum(m.award[s, k] for s, k in m.BLOCK) >= m.min_schemes_with_cover
+
+
 def block_hours(m: pyo.ConcreteModel, s: str, k: str) -> pyo.Expression:
     """h^blk[s,k]: the contract's guaranteed staff-hours a week, all bands."""
     return pyo.quicksum(m.band_hours[s, k, b] for b in m.BANDS)
@@ -70,5 +76,8 @@ def add_contracts(m: pyo.ConcreteModel, p: Params) -> None:
     m.band_hours = pyo.Var(m.BLOCK, m.BANDS, within=pyo.NonNegativeReals)
     m.block_hours = pyo.Expression(m.BLOCK, rule=block_hours)
     m.one_block_contract = pyo.Constraint(m.SCHEMES, rule=one_block_contract)
+    m.min_schemes_with_cover = p.scenario.policy.min_schemes_with_cover
+    if m.min_schemes_with_cover > 0:
+        m.schemes_keeping_cover = pyo.Constraint(rule=schemes_keeping_cover)
     m.minimum_viable_volume = pyo.Constraint(m.BLOCK, rule=minimum_viable_volume)
     m.hours_only_under_award = pyo.Constraint(m.BLOCK, m.BANDS, rule=hours_only_under_award)

@@ -11,19 +11,26 @@ import os
 import platform
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
 from optimiser.inputs.params import Params
+from optimiser.inputs.load import InputError
 from optimiser.plan.checks.tables import MANIFEST_KEY, table_checksums
 from optimiser.plan.tables import Plan
 from optimiser.solving.highs import SolveResult
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PACKAGES = ("optimiser", "pyomo", "highspy", "pandas", "numpy", "pandera", "click")
+try:
+    import fcntl
+except ImportError:  # not a POSIX system: the swap is still two renames, unlocked
+    fcntl = None
+
 
 
 def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -54,6 +61,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     finally:
         if os.path.exists(temp):
             os.remove(temp)
+        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes it readable by its owner only
 
 
 def versions() -> dict[str, str]:
@@ -127,16 +135,81 @@ def write_run(
 
 
 def _swap_into_place(staging: Path, destination: Path) -> None:
-    """Replace the destination folder by the staging folder with two renames."""
-    old = None
-    if destination.exists():
-        old = destination.with_name(f".{destination.name}.old")
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(destination, old)
-    os.replace(staging, destination)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    """Replace the destination folder by the staging folder with two renames, holding an OS
+    lock on the destination so that two runs writing the same plan take turns."""
+    _open_up(staging)
+    with folder_lock(destination):
+        old = None
+        if destination.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{destination.name}.old.",
+                                        dir=destination.parent))
+            os.replace(destination, old / destination.name)
+        os.replace(staging, destination)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def folder_lock(destination: Path) -> Iterator[None]:
+    """An exclusive OS lock (fcntl.flock) on ``.<name>.lock`` beside the folder, held while
+    the folder is replaced; the lock file stays, so every run locks the same file."""
+    lock = destination.parent / f".{destination.name}.lock"
+    with open(lock, "a+b") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _open_up(folder: Path) -> None:
+    """Give a folder made by mkdtemp (readable by its owner only) and its files the user's
+    normal permissions, as if made with mkdir and open."""
+    mask = _umask()
+    os.chmod(folder, 0o777 & ~mask)
+    for path in folder.rglob("*"):
+        os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~mask)
+
+
+def check_output_folder(destination: Path) -> None:
+    """Before any solving: refuse, in words, a destination that cannot receive the plan (its
+    parent is a file, it is itself a file, or the parent cannot be written), so no solve's
+    work is lost to a file-system error at the end."""
+    destination = Path(destination)
+    problems: list[str] = []
+    ancestor = destination.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if ancestor.exists() and not ancestor.is_dir():
+        problems.append(f"{ancestor} is a file, so the folder {destination.parent} cannot be "
+                        "made there; choose another --out")
+    elif destination.exists() and not destination.is_dir():
+        problems.append(f"{destination} is a file, so the plan folder cannot be written there; "
+                        "move the file or choose another --out")
+    elif not os.access(ancestor, os.W_OK | os.X_OK):
+        problems.append(f"{ancestor} cannot be written (permission denied); choose another "
+                        "--out")
+    else:
+        problems += _probe(destination.parent if destination.parent.exists() else ancestor)
+    if problems:
+        raise InputError(problems, "The output folder")
+
+
+def _probe(folder: Path) -> list[str]:
+    """Make and remove a folder where the plan will be staged: the one sure test of writing."""
+    try:
+        Path(tempfile.mkdtemp(prefix=".probe.", dir=folder)).rmdir()
+    except OSError as exc:
+        return [f"{folder} cannot be written ({exc.strerror or exc}); choose another --out"]
+    return []
 
 
 def money(x: float) -> str:

@@ -1,18 +1,22 @@
 """Round-the-clock cover paid from pooled personal budgets (micro-commissioning, seed 000).
 
 With no council block, a scheme keeps its on-site team only if its residents' pooled budgets
-pay for it out of what is left after their own care. Which schemes that is depends on the
-plan, so the model is solved in two stages:
+pay for it out of what is left after their own care. Which schemes can is decided in the model
+itself, lexicographically: first as many schemes as possible keep their cover, then cost.
 
-1. The cheapest plan that keeps cover at every scheme, with the pools set aside (the council
-   pays the teams). For each scheme this measures the pool, what the residents' own care
-   draws on it, and what the team costs; where care plus team exceed the pool, the shortfall
-   is what the council would have to add each week to restore the scheme's cover.
-2. The model as written: schemes whose pool fell short get no on-site team
-   (``schemes_without_cover``); every other scheme's team is paid from its pool
-   (``pooled_budgets_pay_for_cover``).
+1. Accounts: the cheapest plan that keeps cover at every scheme with the council paying the
+   teams. For each scheme this measures the pool, what the residents' own care draws on it
+   and what the team costs; where care plus team exceed the pool, the shortfall is what the
+   council would have to add each week to restore the scheme's cover if it loses it.
+2. Most schemes kept: the model as written, with cover optional at each scheme and every team
+   paid from its pool (``pooled_budgets_pay_for_cover``), maximising the number of schemes with
+   an on-site team, K*. Skipped when no pool fell short in step 1 (then K* = every scheme).
+3. The plan: the model as written with at least K* schemes keeping cover
+   (``min_schemes_with_cover``), at least cost.
 
-``cover_funding.csv`` reports both stages side by side, in the commissioner's words.
+Step 2 looks at every plan, not only the council's cheapest: a scheme keeps its cover whenever
+some plan's care leaves its pool enough for the team. ``cover_funding.csv`` reports the
+schemes' accounts and what the plan does with each.
 """
 
 from __future__ import annotations
@@ -21,58 +25,92 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyomo.environ as pyo
 
 from optimiser.inputs.config import Scenario
 from optimiser.inputs.load import Dataset
 from optimiser.inputs.params import Params, derive
 from optimiser.model.build import build_model
 from optimiser.plan.tables import Plan, extract_plan
-from optimiser.solving.decompose import solve_model
-from optimiser.solving.highs import Progress, SolveResult
+from optimiser.solving.highs import Progress, SolveResult, solve
 
 SHORTFALL_TOL = 0.005  # GBP a week: below a penny is rounding, not a shortfall
 
 
 @dataclass
 class FirstStage:
-    """Stage 1's answer: the scenario to solve as written, and each scheme's pool account;
-    or, if even keeping cover everywhere has no plan, why (reasons) and the solver's result."""
+    """Steps 1-2's answer: the scenario to solve as written (at least ``kept`` schemes keep
+    cover), each scheme's pool account, and whether ``kept`` is proven the most possible; or,
+    if no plan exists even so, why (reasons) and the solver's result."""
 
     scenario: Scenario | None = None
     accounts: pd.DataFrame | None = None
     result: SolveResult | None = None
     reasons: list[str] = field(default_factory=list)
+    kept: int = 0
+    proven: bool = True
 
 
 def first_stage(data: Dataset, scenario: Scenario, log_file: Path | None = None,
                 progress: Progress | None = None) -> FirstStage:
-    """Solve stage 1 and decide which schemes lose their cover. Raises StaticInfeasibility
-    (from derive) when a rule cannot be met whatever the plan."""
+    """Steps 1 and 2: the pool accounts and the most schemes that can keep their cover. Raises
+    StaticInfeasibility (from derive) when a rule cannot be met whatever the plan."""
     first = keep_cover_everywhere(scenario)
     params = derive(data, first)
     model = build_model(params)
-    result = solve_model(model, params, first.solver, log_file=log_file, progress=progress)
+    result = solve(model, first.solver, log_file=log_file, progress=progress)
     if not result.has_plan:
         return FirstStage(result=result, reasons=[
             "Even with the council paying every on-site team, no plan was found "
             f"({result.describe()}), so what pooled budgets could pay cannot be measured."])
     accounts = pool_accounts(extract_plan(model, params, result), params)
-    return FirstStage(without_cover_at(scenario, schemes_short(accounts)), accounts, result)
+    possible = params.block_pairs["scheme_id"].nunique()
+    if not schemes_short(accounts):
+        return FirstStage(with_cover_at_least(scenario, possible), accounts, result, kept=possible)
+    kept, counted = most_schemes_kept(data, scenario, log_file, progress)
+    if kept is None:
+        return FirstStage(result=counted, reasons=[
+            "With cover paid from pooled budgets no plan was found even with schemes free to "
+            f"lose their cover ({counted.describe()})."])
+    return FirstStage(with_cover_at_least(scenario, kept), accounts, result, kept=kept,
+                      proven=counted.status == "optimal")
 
 
 def keep_cover_everywhere(scenario: Scenario) -> Scenario:
-    """Stage 1's scenario: cover at every scheme, paid by the council."""
+    """Step 1's scenario: cover at every scheme, paid by the council."""
     policy = scenario.policy.model_copy(
         update={"cover_funding": "council", "schemes_without_cover": (),
-                "require_24h_cover": True})
+                "require_24h_cover": True, "min_schemes_with_cover": 0})
     return scenario.model_copy(update={"policy": policy})
 
 
-def without_cover_at(scenario: Scenario, schemes: list[str]) -> Scenario:
-    """Stage 2's scenario: the model as written, with no on-site team where the pool fell short."""
-    barred = tuple(sorted(set(scenario.policy.schemes_without_cover) | set(schemes)))
-    policy = scenario.policy.model_copy(update={"schemes_without_cover": barred})
+def cover_optional(scenario: Scenario) -> Scenario:
+    """Step 2's scenario: the model as written, but any scheme may lose its cover."""
+    policy = scenario.policy.model_copy(
+        update={"require_24h_cover": False, "min_schemes_with_cover": 0})
     return scenario.model_copy(update={"policy": policy})
+
+
+def with_cover_at_least(scenario: Scenario, kept: int) -> Scenario:
+    """Step 3's scenario: the model as written, at least ``kept`` schemes keeping cover."""
+    policy = scenario.policy.model_copy(
+        update={"require_24h_cover": False, "min_schemes_with_cover": kept})
+    return scenario.model_copy(update={"policy": policy})
+
+
+def most_schemes_kept(data: Dataset, scenario: Scenario, log_file: Path | None = None,
+                      progress: Progress | None = None) -> tuple[int | None, SolveResult]:
+    """K*: the most schemes whose pooled budgets can pay for their team in any plan meeting
+    every other rule (None if no plan exists even with every scheme free to lose cover)."""
+    optional = cover_optional(scenario)
+    model = build_model(derive(data, optional))
+    model.weekly_cost.deactivate()
+    model.schemes_kept = pyo.Objective(expr=pyo.quicksum(model.award[k] for k in model.BLOCK),
+                                       sense=pyo.maximize)
+    result = solve(model, optional.solver, log_file=log_file, progress=progress)
+    if not result.has_plan:
+        return None, result
+    return int(round(result.objective)), result
 
 
 def pool_accounts(plan: Plan, params: Params) -> pd.DataFrame:
@@ -96,8 +134,17 @@ def pool_accounts(plan: Plan, params: Params) -> pd.DataFrame:
 
 
 def schemes_short(accounts: pd.DataFrame) -> list[str]:
-    """Schemes whose pool cannot pay for their team: they lose 24-hour cover in stage 2."""
+    """Schemes whose pool cannot pay for their team in the council's cheapest plan (step 1):
+    only these may lose cover, if no other plan saves them (step 2)."""
     return sorted(accounts.loc[accounts["shortfall"] > SHORTFALL_TOL, "scheme_id"])
+
+
+def lost_cover(accounts: pd.DataFrame, plan: Plan, weeks: float) -> dict[str, float]:
+    """How many schemes the plan leaves without cover, and the yearly cost of restoring it."""
+    lost = ~accounts["scheme_id"].isin(set(plan.block_contracts["scheme_id"]))
+    return {"schemes_without_cover": int(lost.sum()),
+            "cover_restore_cost_annual": round(float(accounts.loc[lost, "shortfall"].sum())
+                                               * weeks, 2)}
 
 
 def cover_funding_table(accounts: pd.DataFrame, plan: Plan, params: Params) -> pd.DataFrame:

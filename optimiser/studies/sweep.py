@@ -42,7 +42,7 @@ from optimiser.plan.files import atomic_write, write_csv
 from optimiser.plan.tables import HEADLINE_FIGURES, extract_plan
 from optimiser.solving.held import Plan, session
 from optimiser.solving.highs import INTERRUPTED, STATUS_TEXT
-from optimiser.solving.pooled_cover import SHORTFALL_TOL, first_stage
+from optimiser.solving.pooled_cover import first_stage, lost_cover
 
 SUBJECT = "The sweep"
 ONE_AT_A_TIME = "one-at-a-time"
@@ -444,9 +444,9 @@ def _solve_task(task: Task) -> dict[str, object]:
     data = apply_scalings(data, task.scalings)
     if task.draw is not None:
         data = draw_demand(data, *task.draw)
-    lost: dict[str, object] = {}
+    accounts = None
     if scenario.policy.cover_funding == "pooled_budgets":
-        scenario, lost = _pooled_cover_stage(data, scenario)
+        scenario, accounts = _pooled_cover_stage(data, scenario)
     params = derive(data, scenario)
     model = build_model(params)
     solved = session(task.reuse).solve(model, scenario.solver, start=task.start,
@@ -461,22 +461,20 @@ def _solve_task(task: Task) -> dict[str, object]:
     if not result.has_plan:
         row["reason"] = f"{STATUS_TEXT[result.status]} (HiGHS: {result.solver_status})"
         return row
-    row.update(_plan_row(extract_plan(model, params, result), params.weeks_per_year))
-    row.update(lost)
+    plan = extract_plan(model, params, result)
+    row.update(_plan_row(plan, params.weeks_per_year))
+    if accounts is not None:
+        row.update(lost_cover(accounts, plan, params.weeks_per_year))
     return row
 
 
-def _pooled_cover_stage(data: Dataset, scenario: Scenario) -> tuple[Scenario, dict]:
-    """Cover paid from pooled budgets is solved in two stages (optimiser.solving.pooled_cover): the
-    scenario as written, and which schemes lose their cover and what restoring it costs."""
+def _pooled_cover_stage(data: Dataset, scenario: Scenario) -> tuple[Scenario, pd.DataFrame]:
+    """Cover paid from pooled budgets is solved in stages (optimiser.solving.pooled_cover): the
+    scenario as written, with the most schemes any plan can keep, and the pool accounts."""
     stage = first_stage(data, scenario)
     if stage.scenario is None:
         raise RuntimeError(" ".join(stage.reasons))
-    short = stage.accounts[stage.accounts["shortfall"] > SHORTFALL_TOL]
-    return stage.scenario, {
-        "schemes_without_cover": len(short),
-        "cover_restore_cost_annual": round(float(short["shortfall"].sum())
-                                           * data.costs["weeks_per_year"], 2)}
+    return stage.scenario, stage.accounts
 
 
 def run_scenario(task: Task) -> dict[str, object]:

@@ -31,6 +31,10 @@ def check_blocks(ctx: Context) -> list[str]:
         for sid in required.difference(blocks["scheme_id"].dropna()):
             out.append(f"block: {ctx.scheme(sid)} has no block contract, but the model requires "
                        "24-hour cover (require_24h_cover)")
+    kept, least = blocks["scheme_id"].dropna().nunique(), ctx.policy.min_schemes_with_cover
+    if kept < least:
+        out.append(f"block: {kept} scheme(s) keep an on-site team, but the model requires at "
+                   f"least {least} (min_schemes_with_cover)")
     for row in blocks.itertuples():
         if row.scheme_id in ctx.schemes.index:
             reasons = _holder_faults(ctx, row.provider_id, ctx.schemes.at[row.scheme_id, "zone"])
