@@ -1,14 +1,14 @@
 """The on-site rota and 24-hour cover in every slot of the week.
 
 Staff on duty are constant within a slot, but visits start and end inside it, so cover is
-checked at every peak moment i of the slot (optimiser/inputs/peaks.py): the carers busy with
-planned visits at that moment, plus the reserve, never exceed the staff on duty.
+checked at every peak moment upsilon of the slot (optimiser/inputs/peaks.py): the carers busy
+with planned visits at that moment, plus the reserve, never exceed the staff on duty.
 
 Symbols (docs/model.md): x[s,p] staff on shift pattern p at scheme s (integer),
 N[s,t] = sum of x over patterns covering slot t (staff on duty), M[s,t] minimum staff, E[s,t]
-Erlang C emergency reserve, n[r,s,t,i] carers resident r's visits need at peak moment i of slot
-t, n[r,t] carers one visit needs at once, y[j] the care route chosen, A[s] = sum_k a[s,k]
-whether the scheme has a block contract.
+Erlang C emergency reserve, n[r,upsilon] carers resident r's visits keep busy at moment upsilon,
+n[r,t] carers one double-up visit needs at once, y[j] the care route chosen, A[s] = sum_k
+a[s,k] whether the scheme has a block contract.
 """
 
 from __future__ import annotations
