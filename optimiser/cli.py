@@ -1,7 +1,9 @@
 """The command line: `optimiser solve | compare | validate | verify | generate ...`.
 
-Exit codes: 0 plan written; 1 input mistake; 2 no plan meets the rules (infeasible);
-3 no plan found within the time limit; 4 a written plan failed verification; 130 interrupted.
+Exit codes: 0 plan written; 1 a mistake in the input data, a model file or the output folder;
+2 no plan meets the rules (infeasible); 3 no plan found within the time limit; 4 a written plan
+failed verification; 64 a usage mistake on the command line (an unknown option, a bad value,
+a malformed --set); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,32 +15,68 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from optimiser.inputs.load import InputError
+from optimiser.inputs.load import CommandLineError, InputError
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_VERIFY = 0, 1, 2, 3, 4
+EXIT_USAGE = 64  # as sysexits' EX_USAGE; click's own 2 would read as "no plan meets the rules"
 EXIT_INTERRUPTED = 130
+EXIT_CODES = (
+    "Exit codes: 0 done (plan written); 1 a mistake in the input data, a model file or the "
+    "output folder; 2 no plan meets the rules; 3 no plan found within the time limit; 4 a "
+    "plan failed verification; 64 a usage mistake on the command line; 130 interrupted."
+)
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _parse_override(text: str) -> tuple[str, object]:
-    """`policy.cqc_floor=good` -> ('policy.cqc_floor', 'good'), numbers and booleans typed."""
-    if "=" not in text:
-        raise click.BadParameter(f"'{text}' should look like key=value, e.g. policy.cqc_floor=good")
-    key, raw = text.split("=", 1)
-    lowered = raw.strip().lower()
-    if lowered in ("true", "false"):
-        return key.strip(), lowered == "true"
-    for cast in (int, float):
+    """`policy.cqc_floor=good` -> ('policy.cqc_floor', 'good'): the value read as TOML
+    (optimiser.inputs.config.parse_setting); `KEY=` returns the setting to its default."""
+    from optimiser.inputs.config import parse_setting
+
+    return parse_setting(text)
+
+
+def _usage(exc: CommandLineError) -> None:
+    errors.print(f"[bold red]Usage error[/]\n{escape(str(exc))}")
+    sys.exit(EXIT_USAGE)
+
+
+class _Commands(click.Group):
+    """Click's group, with usage mistakes answered with EXIT_USAGE (click's default, 2, is
+    this tool's "no plan meets the rules") and a file-system error in words, not a traceback."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
-            return key.strip(), cast(raw)
-        except ValueError:
-            pass
-    return key.strip(), raw.strip()
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            exc.show()
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            errors.print("Aborted.")
+            sys.exit(EXIT_INTERRUPTED)
+        except CommandLineError as exc:
+            _usage(exc)
+        except InputError as exc:
+            errors.print(f"[bold red]Input error[/]\n{escape(str(exc))}")
+            sys.exit(EXIT_INPUT)
+        except OSError as exc:
+            where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+            errors.print(f"[bold red]File error:[/] cannot read or write{escape(where)}: "
+                         f"{escape(exc.strerror or str(exc))}. Any earlier plan is untouched.")
+            sys.exit(EXIT_INPUT)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, epilog=EXIT_CODES,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="optimiser")
 def main() -> None:
     """Find the cheapest commissioning mix for Extra Care Housing that keeps 24-hour cover,
@@ -81,7 +119,9 @@ def solve(model_file: Path, out_root: Path, overrides: tuple[str, ...], time_lim
           gap: float | None, threads: int | None, seed: int | None, no_charts: bool,
           method: str | None, workers: int | None, scheduler: str | None) -> None:
     """Solve a commissioning model (e.g. models/optimised.toml) and write its plan."""
-    from optimiser.run import solve_file
+    from optimiser.inputs.config import load_scenario
+    from optimiser.plan.files import check_output_folder
+    from optimiser.run import solve_scenario
 
     settings = dict(_parse_override(o) for o in overrides)
     settings.update(_method_settings(method, workers, scheduler))
@@ -90,9 +130,13 @@ def solve(model_file: Path, out_root: Path, overrides: tuple[str, ...], time_lim
         if value is not None:
             settings[f"solver.{key}"] = value
     try:
+        scenario = load_scenario(model_file, settings)
+        check_output_folder(Path(out_root) / scenario.name)
         with console.status(f"Solving {model_file} ...") as status:
-            outcome = solve_file(model_file, out_root, settings, charts=not no_charts,
-                                 progress=_progress_reporter(status))
+            outcome = solve_scenario(scenario, out_root, charts=not no_charts,
+                                     progress=_progress_reporter(status))
+    except CommandLineError as exc:
+        _usage(exc)
     except InputError as exc:
         errors.print(f"[bold red]Input error[/]\n{escape(str(exc))}")
         sys.exit(EXIT_INPUT)
@@ -169,6 +213,15 @@ def compare(model_files: tuple[Path, ...], out_root: Path, time_limit: float | N
     if not files:
         errors.print("[bold red]No model files given and none found in models/.[/]")
         sys.exit(EXIT_INPUT)
+    missing = [f"model file {f} does not exist" if not f.exists() else
+               f"{f} is a folder, not a model file" for f in files if not Path(f).is_file()]
+    if missing:
+        errors.print(f"[bold red]Input error[/]\n{escape(str(InputError(missing, 'The models')))}"
+                     "\nNothing was solved; no comparison was written.")
+        sys.exit(EXIT_INPUT)
+    from optimiser.plan.files import check_output_folder
+
+    check_output_folder(Path(out_root) / "compare")
     overrides = {} if time_limit is None else {"solver.time_limit": time_limit}
     overrides.update(_method_settings(method, workers, scheduler))
     sys.exit(_compare(files, out_root, overrides))
@@ -311,16 +364,19 @@ def verify(run_dir: Path, model_file: Path | None) -> None:
 
 @main.command()
 @click.argument("out_dir", type=click.Path(path_type=Path))
-@click.option("--schemes", "n_schemes", type=int, default=25, show_default=True,
-              help="Number of schemes (1 = S, 25 = M county, 80 = L metropolitan).")
-@click.option("--providers", "n_providers", type=int, help="Number of providers (default scales).")
-@click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
+@click.option("--schemes", "n_schemes", type=click.IntRange(1, 1000), default=25,
+              show_default=True, help="Number of schemes (1 = S, 25 = M county, 80 = L "
+              "metropolitan; at most 1000).")
+@click.option("--providers", "n_providers", type=click.IntRange(5, 10000),
+              help="Number of providers, at least 5 (default scales with the schemes).")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=1, show_default=True,
+              help="Random seed.")
 def generate(out_dir: Path, n_schemes: int, n_providers: int | None, seed: int) -> None:
     """Write a synthetic dataset with the bundled data's schema and distributions."""
     from optimiser.inputs.generate import generate_dataset
 
-    if n_schemes < 1:
-        raise click.BadParameter("--schemes must be at least 1")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError([f"{out_dir} is a file; give a folder for the dataset"], "The output")
     counts = generate_dataset(out_dir, n_schemes=n_schemes, seed=seed, n_providers=n_providers)
     console.print(f"Wrote {out_dir}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
@@ -386,7 +442,11 @@ def sweep(model_file: Path | None, sweep_file: Path | None, varies: tuple[str, .
         base_fixed = dict(_parse_override(o) for o in base_overrides)
         spec = replace(spec, fixed={**spec.fixed, **fixed},
                        base_fixed={**spec.base_fixed, **base_fixed})
+        if scheduler is not None:
+            _check_scheduler(scheduler)
         outcome = _run_sweep(sweeps, spec, out_dir, workers, scheduler, reuse=not rebuild)
+    except CommandLineError as exc:
+        _usage(exc)
     except InputError as exc:
         errors.print(f"[bold red]{escape(str(exc))}[/]")
         sys.exit(EXIT_INPUT)
@@ -397,6 +457,30 @@ def sweep(model_file: Path | None, sweep_file: Path | None, varies: tuple[str, .
     console.print(f"Sweep written to {outcome.folder}/ ({len(outcome.solved)} solved, "
                   f"{len(outcome.skipped)} already done)")
     sys.exit(EXIT_OK)
+
+
+def _check_scheduler(address: str, seconds: float = 5.0) -> None:
+    """Refuse at once, in words, a Dask scheduler address where nothing answers (the client
+    would otherwise wait 30 s and raise OSError)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls"):
+        return
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if not host or port is None:
+        raise CommandLineError([f"--scheduler {address}: expected an address such as "
+                                "tcp://10.0.0.5:8786"])
+    try:
+        socket.create_connection((host, port), timeout=seconds).close()
+    except OSError as exc:
+        raise InputError([f"no Dask scheduler answers at {address} ({exc.strerror or exc}); "
+                          "start one (dask scheduler) or leave out --scheduler"],
+                         "The sweep") from None
 
 
 def _run_sweep(sweeps, spec, out_dir: Path | None, workers: int, scheduler: str | None,
