@@ -8,6 +8,7 @@ a malformed --set); 130 interrupted.
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -103,7 +104,64 @@ def _method_settings(method: str | None, workers: int | None,
     return {f"solver.{key}": value for key, value in pairs if value is not None}
 
 
-@main.command()
+def with_report(folder_of):
+    """Add --report to a command: when it succeeds, write report.html for what it wrote
+    (folder_of(command arguments) names the folder)."""
+
+    def decorate(command):
+        @functools.wraps(command)
+        def run(*args, report: bool = False, **kwargs):
+            try:
+                command(*args, **kwargs)
+            except SystemExit as done:
+                if report and done.code in (0, None):
+                    _write_report(folder_of(kwargs))
+                raise
+            if report:
+                _write_report(folder_of(kwargs))
+
+        return click.option("--report", is_flag=True, help="Also write report.html (optimiser "
+                            "report) into the folder written.")(run)
+
+    return decorate
+
+
+def _write_report(folder: Path, reference: Path | None = None, pdf: bool = False) -> None:
+    from optimiser.plan.report import write_report
+
+    try:
+        path = write_report(folder, reference=reference)
+    except InputError as exc:
+        errors.print(f"[bold red]No report:[/] {escape(str(exc))}")
+        sys.exit(EXIT_INPUT)
+    console.print(f"Report written to {path}")
+    if pdf:
+        from optimiser.plan.browser import Chromium, find_chromium
+
+        if find_chromium() is None:
+            errors.print("No PDF: chromium is not installed (apt-get install chromium).")
+            sys.exit(EXIT_INPUT)
+        with Chromium() as browser:
+            console.print(f"PDF written to {browser.pdf(path, path.with_suffix('.pdf'))}")
+
+
+def _model_name(model_file: Path, overrides: tuple[str, ...]) -> str:
+    from optimiser.inputs.config import load_scenario
+
+    return load_scenario(model_file, dict(_parse_override(o) for o in overrides)).name
+
+
+def _sweep_folder(kw: dict) -> Path:
+    from optimiser.studies import sweep as sweeps
+
+    if kw.get("out_dir") is not None:
+        return Path(kw["out_dir"])
+    if kw.get("sweep_file") is not None:
+        return sweeps.default_out(sweeps.load_sweep_file(kw["sweep_file"]))
+    return sweeps.default_out(sweeps.SweepSpec(model_file=kw["model_file"]))
+
+
+@main.command(short_help="Solve a model file and write its plan.")
 @click.argument("model_file", type=click.Path(path_type=Path))
 @click.option("--out", "out_root", default="results", show_default=True,
               type=click.Path(path_type=Path), help="Folder that receives results/<model name>/.")
@@ -115,6 +173,7 @@ def _method_settings(method: str | None, workers: int | None,
 @click.option("--seed", type=int, help="HiGHS random seed.")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts.")
 @solve_method_options
+@with_report(lambda kw: Path(kw["out_root"]) / _model_name(kw["model_file"], kw["overrides"]))
 def solve(model_file: Path, out_root: Path, overrides: tuple[str, ...], time_limit: float | None,
           gap: float | None, threads: int | None, seed: int | None, no_charts: bool,
           method: str | None, workers: int | None, scheduler: str | None) -> None:
@@ -188,13 +247,14 @@ def _report(outcome) -> int:
     return EXIT_OK
 
 
-@main.command()
+@main.command(short_help="Solve several models and put them side by side.")
 @click.argument("model_files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--out", "out_root", default="results", show_default=True,
               type=click.Path(path_type=Path),
               help="Folder that receives each model's plan and compare/ with the comparison.")
 @click.option("--time-limit", type=float, help="Seconds per model before its best plan is taken.")
 @solve_method_options
+@with_report(lambda kw: Path(kw["out_root"]) / "compare")
 def compare(model_files: tuple[Path, ...], out_root: Path, time_limit: float | None,
             method: str | None, workers: int | None, scheduler: str | None) -> None:
     """Solve several commissioning models and put them side by side.
@@ -284,7 +344,7 @@ def _solve_models(files: list[Path], out_root: Path, overrides: dict[str, object
                               progress=searching)
 
 
-@main.command()
+@main.command(short_help="What each rule costs (marginal costs).")
 @click.argument("model_file", type=click.Path(path_type=Path))
 @click.option("--out", "out_root", default="results", show_default=True,
               type=click.Path(path_type=Path), help="marginal_costs.csv goes in <out>/<model>/.")
@@ -324,11 +384,26 @@ def marginal(model_file: Path, out_root: Path, overrides: tuple[str, ...],
     console.print(f"Written to {path}")
 
 
-@main.command()
-@click.argument("dataset", type=click.Path(path_type=Path))
-def validate(dataset: Path) -> None:
-    """Check a dataset folder (schemes, residents, visits, providers, costs) without solving."""
+@main.command(short_help="Check a dataset (folder or .xlsx) without solving.")
+@click.argument("dataset", required=False, type=click.Path(path_type=Path))
+@click.option("--describe", is_flag=True,
+              help="Print every input table's columns and their rules, then stop.")
+def validate(dataset: Path | None, describe: bool) -> None:
+    """Check a dataset without solving: a folder of CSV files (schemes, residents, visits,
+    providers, costs) or one .xlsx workbook with a sheet per table (optimiser template).
+
+    Every problem is listed with its file (or sheet), row and column. --describe prints the
+    tables' columns, units and rules instead.
+    """
     from optimiser.inputs.load import load_dataset
+
+    if describe:
+        from optimiser.inputs.schema import describe as describe_tables
+
+        console.print(escape(describe_tables()))
+        return
+    if dataset is None:
+        raise click.UsageError("give a DATASET (folder or .xlsx), or --describe")
 
     try:
         data = load_dataset(dataset)
@@ -341,7 +416,7 @@ def validate(dataset: Path) -> None:
     )
 
 
-@main.command()
+@main.command(short_help="Re-check a written plan without a solver.")
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--model", "model_file", type=click.Path(path_type=Path),
               help="Model file to check against (default: the scenario recorded in run.json).")
@@ -362,7 +437,7 @@ def verify(run_dir: Path, model_file: Path | None) -> None:
     console.print(f"{run_dir}: every rule holds and every cost line matches the rates.")
 
 
-@main.command()
+@main.command(short_help="Write a synthetic dataset of any size.")
 @click.argument("out_dir", type=click.Path(path_type=Path))
 @click.option("--schemes", "n_schemes", type=click.IntRange(1, 1000), default=25,
               show_default=True, help="Number of schemes (1 = S, 25 = M county, 80 = L "
@@ -381,7 +456,7 @@ def generate(out_dir: Path, n_schemes: int, n_providers: int | None, seed: int) 
     console.print(f"Wrote {out_dir}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
-@main.command()
+@main.command(short_help="Solve one model under many what-ifs.")
 @click.argument("model_file", required=False, type=click.Path(path_type=Path))
 @click.option("--file", "sweep_file", type=click.Path(path_type=Path),
               help="A sweep file (sweeps/*.toml) instead of MODEL_FILE and --vary.")
@@ -410,6 +485,7 @@ def generate(out_dir: Path, n_schemes: int, n_providers: int | None, seed: int) 
               "process's HiGHS model where only numbers change, starting from the base plan).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path),
               help="Output folder (default results/sweep-<model>).")
+@with_report(lambda kw: _sweep_folder(kw))
 def sweep(model_file: Path | None, sweep_file: Path | None, varies: tuple[str, ...],
           factorial: bool, random_draws: int, seed: int, overrides: tuple[str, ...],
           time_limit: float | None, workers: int, scheduler: str | None,
@@ -508,6 +584,63 @@ def _run_sweep(sweeps, spec, out_dir: Path | None, workers: int, scheduler: str 
 
         return sweeps.run_sweep(spec, out_dir, workers=workers, scheduler=scheduler,
                                 on_done=done, reuse=reuse)
+
+
+@main.command(short_help="Write the blank Excel input workbook.")
+@click.argument("out_file", type=click.Path(path_type=Path))
+@click.option("--from", "dataset", type=click.Path(path_type=Path),
+              help="Fill it from a dataset folder's CSV files instead of leaving it blank.")
+def template(out_file: Path, dataset: Path | None) -> None:
+    """Write an Excel workbook to fill in with your council's data: a sheet per table, drop-down
+    lists for ratings, days and yes/no columns, and a Definitions sheet (docs/your-data.md).
+    `validate` and `solve` accept the filled workbook wherever a dataset folder is expected."""
+    from optimiser.inputs.workbook import write_template
+
+    if out_file.suffix.lower() != ".xlsx":
+        raise click.BadParameter("the workbook's name must end in .xlsx", param_hint="OUT_FILE")
+    try:
+        path = write_template(out_file, dataset)
+    except InputError as exc:
+        errors.print(f"[bold red]Input error[/]\n{escape(str(exc))}")
+        sys.exit(EXIT_INPUT)
+    console.print(f"Template written to {path}" + (f" (filled from {dataset})" if dataset
+                                                   else ""))
+
+
+@main.command(short_help="Write the HTML report of a plan, comparison or sweep.")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--reference", type=click.Path(path_type=Path),
+              help="Another plan's folder to set the cost lines against, e.g. results/block.")
+@click.option("--pdf", is_flag=True, help="Also print the page to report.pdf (needs chromium).")
+def report(run_dir: Path, reference: Path | None, pdf: bool) -> None:
+    """Write RUN_DIR/report.html: one self-contained page (no network needed, charts embedded)
+    for a cabinet paper: the question and the answer, cost lines, block contracts, framework,
+    choice and quality, hourly cover, assumptions and sources. RUN_DIR is a plan folder
+    (results/<model>), a comparison (results/compare) or a sweep folder."""
+    _write_report(run_dir, reference, pdf)
+
+
+@main.command(short_help="What changed between two plans.")
+@click.argument("run_a", type=click.Path(path_type=Path))
+@click.argument("run_b", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
+              help="Also write diff.md and the tables as CSV files to this folder.")
+@click.option("--residents", "max_residents", type=int, default=50, show_default=True,
+              help="Residents listed on the terminal (the --out files list them all).")
+def diff(run_a: Path, run_b: Path, out_dir: Path | None, max_residents: int) -> None:
+    """What changed from the plan in RUN_A to the plan in RUN_B, in words and as tables: cost
+    lines, blocks that changed hands or size, framework providers in and out, residents whose
+    provider or route changed (by pseudonymous id), preferences honoured, quality figures."""
+    from optimiser.plan.diff import diff_runs, markdown, write_diff
+
+    try:
+        result = diff_runs(run_a, run_b)
+    except InputError as exc:
+        errors.print(f"[bold red]Input error[/]\n{escape(str(exc))}")
+        sys.exit(EXIT_INPUT)
+    console.print(escape(markdown(result, max_residents)))
+    if out_dir is not None:
+        console.print(f"Diff written to {write_diff(result, out_dir)}/")
 
 
 if __name__ == "__main__":

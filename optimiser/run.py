@@ -97,7 +97,8 @@ def solve_scenario(scenario: Scenario, out_root: Path | None = None, verify: boo
         record = run_record(params, result, clock.times, outcome.plan)
         record["solve_method"] = result.details
         checker = _verifier(params) if verify else None
-        outcome.problems = write_run(destination, outcome.plan, record, checker, charts)
+        outcome.problems = write_run(destination, outcome.plan, record, checker, charts,
+                                     summary=outcome.summary)
         if not outcome.problems:
             outcome.written_to = destination
         clock.lap("write_and_verify")

@@ -287,7 +287,12 @@ def read_table(folder: Path, spec: TableSpec) -> pd.DataFrame:
     path = folder / spec.filename
     if not path.exists():
         raise InputError([f"{spec.filename}: file not found in {folder}"])
-    frame = _read_csv(path, spec)
+    return validate_table(_read_csv(path, spec), spec)
+
+
+def validate_table(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """Validate one table read as text cells (index: spreadsheet row - 2), raising InputError
+    with every problem; shared by the CSV reader and the Excel reader."""
     problems = _header_problems(frame, spec)
     if problems:
         raise InputError(problems)
@@ -437,8 +442,13 @@ def checksum(path: Path) -> str:
 
 
 def load_dataset(folder: Path | str) -> Dataset:
-    """Load and validate every table of a dataset folder; raise InputError on any mistake."""
+    """Load and validate every table of a dataset folder, or of one .xlsx workbook with a
+    sheet per table (optimiser.inputs.workbook); raise InputError on any mistake."""
     folder = Path(folder)
+    if folder.suffix.lower() == ".xlsx":
+        from optimiser.inputs.workbook import load_workbook_dataset
+
+        return load_workbook_dataset(folder)
     if not folder.is_dir():
         raise InputError([f"dataset folder {folder} does not exist"])
     tables: dict[str, pd.DataFrame] = {}
@@ -450,15 +460,21 @@ def load_dataset(folder: Path | str) -> Dataset:
             problems += exc.problems
     if problems:
         raise InputError(problems)
+    return assemble(folder, tables,
+                    {spec.filename: checksum(folder / spec.filename) for spec in TABLES})
+
+
+def assemble(path: Path, tables: dict[str, pd.DataFrame], checksums: dict[str, str]) -> Dataset:
+    """Check the rules across validated tables and build the Dataset."""
     problems = _reference_problems(tables)
     if problems:
         raise InputError(problems)
     return Dataset(
-        path=folder,
+        path=path,
         schemes=tables["schemes"].sort_values("scheme_id").reset_index(drop=True),
         residents=tables["residents"].sort_values("resident_id").reset_index(drop=True),
         visits=tables["visits"].sort_values(["resident_id", "day", "start"]).reset_index(drop=True),
         providers=tables["providers"].sort_values("provider_id").reset_index(drop=True),
         costs=_costs(tables["costs"]),
-        checksums={spec.filename: checksum(folder / spec.filename) for spec in TABLES},
+        checksums=checksums,
     )

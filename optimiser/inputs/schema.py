@@ -406,3 +406,58 @@ COST_NAMES: dict[str, tuple[str, str, float | None]] = {
 }
 
 TABLES: tuple[TableSpec, ...] = (SCHEMES, RESIDENTS, VISITS, PROVIDERS, COSTS)
+
+
+KIND_WORDS: dict[str, str] = {
+    "id": "a short code: letters, digits, '_', '.' or '-'",
+    "text": "text",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false (yes/no, 1/0)",
+    "enum": "one of",
+    "time": "a time HH:MM, 24-hour clock",
+    "idlist": "codes separated by '|'",
+}
+
+
+def rule_text(col: ColumnSpec) -> str:
+    """The rule a column's cells must meet, in words."""
+    words = KIND_WORDS[col.kind]
+    if col.kind == "enum":
+        words += " " + ", ".join(col.choices)
+    bounds = []
+    if col.ge is not None:
+        bounds.append(f"at least {col.ge:g}")
+    if col.gt is not None:
+        bounds.append(f"greater than {col.gt:g}")
+    if col.le is not None:
+        bounds.append(f"at most {col.le:g}")
+    if bounds:
+        words += ", " + " and ".join(bounds)
+    if not col.required:
+        words += "; optional column"
+    elif col.nullable:
+        words += "; may be empty"
+    else:
+        words += "; required"
+    return words
+
+
+def describe() -> str:
+    """Every input table, its columns and their rules, and the names costs.csv holds."""
+    out = []
+    for spec in TABLES:
+        key = f" Key: {', '.join(spec.key)} (unique)." if spec.key else ""
+        refs = "".join(f" {col} must be an id in {target}.csv." for col, target in
+                       spec.foreign_keys.items())
+        out += [f"{spec.filename}: {spec.doc}{key}{refs}"]
+        for col in spec.columns:
+            unit = f" [{col.unit}]" if col.unit else ""
+            out.append(f"  {col.name}{unit}: {col.doc}")
+            out.append(f"      rule: {rule_text(col)}")
+        out.append("")
+    out.append("costs.csv rows (name: meaning [unit]):")
+    for name, (doc, unit, default) in COST_NAMES.items():
+        extra = "required" if default is None else f"optional, default {default:g}"
+        out.append(f"  {name}: {doc} [{unit}] ({extra})")
+    return "\n".join(out)

@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,10 +22,13 @@ import pandas as pd
 from optimiser.inputs.params import Params
 from optimiser.inputs.load import InputError
 from optimiser.plan.checks.tables import MANIFEST_KEY, table_checksums
+from optimiser.plan.columns import tidy
 from optimiser.plan.tables import Plan
 from optimiser.solving.highs import SolveResult
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+SUMMARY_TEXT = "summary.txt"
+OPTIONAL = {"distributed", "dask", "pyarrow"}  # recorded when a run imported them
 PACKAGES = ("optimiser", "pyomo", "highspy", "pandas", "numpy", "pandera", "click")
 try:
     import fcntl
@@ -65,13 +69,53 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def versions() -> dict[str, str]:
+    """Python and every installed package the run used: everything the optimiser requires
+    (recursively), and the optional ones (Dask, pyarrow) when this process imported them."""
     out = {"python": platform.python_version()}
-    for name in PACKAGES:
+    names = {n.lower() for n in PACKAGES} | _required_distributions("optimiser")
+    names |= {n.lower() for n in _imported_distributions()} & OPTIONAL
+    for name in sorted(names):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+def _imported_distributions() -> set[str]:
+    by_module = metadata.packages_distributions()
+    top = {name.split(".")[0] for name in list(sys.modules)}
+    return {dist for module in top for dist in by_module.get(module, [])}
+
+
+def _required_distributions(root: str) -> set[str]:
+    """The installed distributions root needs, recursively (extras left out)."""
+    import re
+
+    seen: set[str] = set()
+    todo = [root]
+    while todo:
+        name = todo.pop()
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for requirement in requires:
+            if "extra ==" in requirement:
+                continue
+            dep = re.split(r"[ ;<>=!~\[(]", requirement, maxsplit=1)[0]
+            if dep and dep.lower() not in seen:
+                seen.add(dep.lower())
+                todo.append(dep)
+    return {name for name in seen if _installed(name)}
+
+
+def _installed(name: str) -> bool:
+    try:
+        metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 def run_record(
@@ -107,22 +151,30 @@ def write_run(
     record: dict,
     verify: Callable[[Path], list[str]] | None = None,
     charts: bool = True,
+    summary: str = "",
 ) -> list[str]:
-    """Write all files to a temporary folder, verify them, then move them into place.
+    """Write all files to a temporary folder, verify them, then move them into place: the
+    tidied CSV tables, run.json, summary.txt, plan.xlsx (the same tables) and the charts.
 
     Returns the verifier's problems; if there are any, nothing is moved into place.
     """
+    from optimiser.plan.workbook import WORKBOOK_NAME, write_plan_workbook
+
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
     try:
-        for name, frame in plan.tables().items():
+        tables = written_tables(plan)
+        for name, frame in tables.items():
             write_csv(frame, staging / f"{name}.csv")
         record = {**record, MANIFEST_KEY: table_checksums(staging)}
         (staging / "run.json").write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
         problems = verify(staging) if verify else []
         if problems:
             return problems
+        if summary:
+            (staging / SUMMARY_TEXT).write_text(summary + "\n", encoding="utf-8")
+        write_plan_workbook(staging / WORKBOOK_NAME, tables, summary, record)
         if charts:
             from optimiser.plan.charts import plan_charts
 
@@ -132,6 +184,12 @@ def write_run(
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def written_tables(plan: Plan) -> dict[str, pd.DataFrame]:
+    """The plan tables as written to CSV and plan.xlsx: rounded by unit (money to the penny),
+    whole numbers as integers (optimiser.plan.columns)."""
+    return {name: tidy(name, frame) for name, frame in plan.tables().items()}
 
 
 def _swap_into_place(staging: Path, destination: Path) -> None:

@@ -378,7 +378,23 @@ def extract_plan(m: pyo.ConcreteModel, p: Params, result: SolveResult) -> Plan:
     lines = cost_lines(parts, p)
     heads = headline(parts, p)
     summary = _summary(result, lines, heads, p)
-    return Plan(summary=summary, cost_lines=lines, extras=_extras(m, p, parts), **parts)
+    extras = {name: with_names(frame, p) for name, frame in _extras(m, p, parts).items()}
+    parts = {name: with_names(frame, p) for name, frame in parts.items()}
+    return Plan(summary=summary, cost_lines=lines, extras=extras, **parts)
+
+
+def with_names(frame: pd.DataFrame, p: Params) -> pd.DataFrame:
+    """Names beside ids: scheme_name after scheme_id, provider_name after provider_id and
+    preferred_provider_name after preferred_provider, where a table has the id only."""
+    out = frame.copy()
+    schemes = p.data.schemes.set_index("scheme_id")["name"]
+    providers = p.data.providers.set_index("provider_id")["name"]
+    for id_col, name_col, names in (("scheme_id", "scheme_name", schemes),
+                                    ("provider_id", "provider_name", providers),
+                                    ("preferred_provider", "preferred_provider_name", providers)):
+        if id_col in out.columns and name_col not in out.columns:
+            out.insert(out.columns.get_loc(id_col) + 1, name_col, out[id_col].map(names))
+    return out
 
 
 def _summary(result: SolveResult, lines: pd.DataFrame, heads: dict[str, float],
