@@ -229,7 +229,8 @@ def test_whole_number_written_as_decimal_is_accepted(data: Path) -> None:
          "visits.csv: row 2, column 'day' = 'Monday': must be one of Mon, Tue, Wed, Thu, Fri, "
          "Sat, Sun"),
         ("visits", 2, "start", "25:00",
-         "visits.csv: row 2, column 'start' = '25:00': must be a time HH:MM (00:00-23:59)"),
+         "visits.csv: row 2, column 'start' = '25:00': must be a time of day such as 08:15 "
+         "(8:15 and 08:15:00 are read alike; 00:00-23:59)"),
         ("schemes", 2, "lone_working_at_night", "maybe",
          "schemes.csv: row 2, column 'lone_working_at_night' = 'maybe': must be true or false "
          "(yes/no)"),
@@ -438,7 +439,7 @@ def test_cli_validate_broken_data(data: Path) -> None:
     set_cell(data, "schemes", 2, "flats", "many")
     out = exits_cleanly(CliRunner().invoke(main, ["validate", str(data)]), 1)
     assert "The input data has 2 problem(s)" in out
-    assert "visits.csv: row 3, column 'start' = '25:00': must be a time HH:MM" in out
+    assert "visits.csv: row 3, column 'start' = '25:00': must be a time of day such as 08:15" in out
     assert "schemes.csv: row 2, column 'flats' = 'many': must be a number" in out
 
 

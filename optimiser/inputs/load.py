@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,9 +18,11 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from optimiser.inputs.queueing import MAX_RESERVE, reserve_staff
 from optimiser.inputs.schema import (
     BOOL_WORDS,
     COST_NAMES,
+    DAYS,
     ID_PATTERN,
     TABLES,
     TIME_PATTERN,
@@ -72,7 +75,10 @@ def _row(index: object) -> str:
 
 
 def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError([f"{path.name}: cannot be read ({exc.strerror or exc})"]) from None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]  # Excel writes a byte-order mark; it is harmless
     try:
@@ -163,7 +169,8 @@ def _checks(col: ColumnSpec) -> list[pa.Check]:
         )
     if col.kind == "time":
         checks.append(
-            pa.Check.str_matches(TIME_PATTERN, error="must be a time HH:MM (00:00-23:59)")
+            pa.Check.str_matches(TIME_PATTERN, error="must be a time of day such as 08:15 "
+                                 "(8:15 and 08:15:00 are read alike; 00:00-23:59)")
         )
     return checks
 
@@ -285,6 +292,8 @@ def _typed(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
 def read_table(folder: Path, spec: TableSpec) -> pd.DataFrame:
     """Read and validate one table on its own (types, ranges, required cells, unique key)."""
     path = folder / spec.filename
+    if path.is_dir():
+        raise InputError([f"{spec.filename}: is a folder in {folder}, not a CSV file"])
     if not path.exists():
         raise InputError([f"{spec.filename}: file not found in {folder}"])
     return validate_table(_read_csv(path, spec), spec)
@@ -302,6 +311,7 @@ def validate_table(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     for col in spec.columns:
         if col.kind == "bool" and col.name in lowered.columns:
             lowered[col.name] = lowered[col.name].str.lower()
+    lowered = _times(lowered, spec)
     lowered, type_problems, bad_cells = _numbers(lowered, spec)
     try:
         validated = _schema(spec, set(frame.columns)).validate(lowered, lazy=True)
@@ -317,6 +327,33 @@ def validate_table(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
     if problems:
         raise InputError(problems)
     return _typed(validated, spec)
+
+
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+
+
+def parse_time(text: object) -> str | None:
+    """A time of day in any form a spreadsheet writes it (8:15, 08:15, 08:15:00) as 'HH:MM';
+    None if it is not one (or has seconds other than :00: visits start on a whole minute)."""
+    match = _CLOCK.fullmatch(str(text).strip())
+    if match is None:
+        return None
+    hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
+    if hour > 23 or minute > 59 or second != 0:
+        return None
+    return f"{hour:02d}:{minute:02d}"
+
+
+def _times(frame: pd.DataFrame, spec: TableSpec) -> pd.DataFrame:
+    """Times read once, here, into one form, so 8:15 and 08:15 are the same visit and
+    everything after the loader sees HH:MM; a cell that is no time is left for the schema
+    to refuse by name."""
+    out = frame.copy()
+    for col in spec.columns:
+        if col.kind == "time" and col.name in out.columns:
+            parsed = out[col.name].map(parse_time, na_action="ignore")
+            out[col.name] = parsed.where(parsed.notna(), out[col.name])
+    return out
 
 
 def _numbers(
@@ -367,7 +404,52 @@ def _reference_problems(tables: dict[str, pd.DataFrame]) -> list[str]:
                 f"providers.csv: row {_row(i)}, column 'zones' names zone(s) "
                 f"{', '.join(unknown)} that no scheme is in"
             )
-    return problems + _provider_problems(tables["providers"]) + _resident_problems(tables)
+    return (problems + _provider_problems(tables["providers"]) + _resident_problems(tables)
+            + _call_problems(tables["schemes"]) + _visit_problems(tables["visits"]))
+
+
+def _call_problems(schemes: pd.DataFrame) -> list[str]:
+    """Calls that no number of staff can answer within the target: every value is allowed on
+    its own, but together they ask the impossible (the solve would have no reserve)."""
+    problems = []
+    for i, row in schemes.iterrows():
+        for band in ("day", "night"):
+            calls = float(row[f"{band}_calls_per_hour"])
+            try:
+                reserve_staff(calls, float(row["mean_call_minutes"]),
+                              float(row["response_target_minutes"]), float(row["response_share"]))
+            except ValueError:
+                problems.append(
+                    f"schemes.csv: row {_row(i)}, scheme {row['scheme_id']} ({row['name']}): "
+                    f"{calls:g} {band} calls an hour taking {row['mean_call_minutes']:g} minutes "
+                    f"each cannot have {100 * row['response_share']:g} % reached within "
+                    f"{row['response_target_minutes']:g} minutes by any number of staff (up to "
+                    f"{MAX_RESERVE}); check {band}_calls_per_hour, mean_call_minutes, "
+                    "response_target_minutes and response_share")
+    return problems
+
+
+def _visit_problems(visits: pd.DataFrame) -> list[str]:
+    """A resident's visits must fit one after another in the week (wrapping Sunday night into
+    Monday): two that overlap cannot both happen as listed."""
+    if visits.empty:
+        return []
+    at = visits["day"].map({d: i for i, d in enumerate(DAYS)}) * 1440 + visits["start"].map(
+        lambda t: int(t[:2]) * 60 + int(t[3:5]))
+    v = visits.assign(at=at, end=at + visits["minutes"]).sort_values(["resident_id", "at"])
+    first = v.groupby("resident_id")["at"].transform("first") + 7 * 1440
+    following = v.groupby("resident_id")["at"].shift(-1).fillna(first)
+    next_row = pd.Series(v.index, index=v.index).groupby(v["resident_id"]).shift(-1).fillna(
+        pd.Series(v.index, index=v.index).groupby(v["resident_id"]).transform("first"))
+    problems = []
+    for i in v.index[(v["end"] > following) & (next_row != v.index)]:
+        j = int(next_row[i])
+        problems.append(
+            f"visits.csv: rows {_row(i)} and {_row(j)}: resident {v.at[i, 'resident_id']}'s "
+            f"visit on {v.at[i, 'day']} at {v.at[i, 'start']} ({v.at[i, 'minutes']:g} minutes) "
+            f"overlaps the one on {v.at[j, 'day']} at {v.at[j, 'start']}; a resident has one "
+            "visit at a time (a visit needing two carers at once is one row with carers = 2)")
+    return problems
 
 
 def _provider_problems(providers: pd.DataFrame) -> list[str]:
@@ -426,6 +508,10 @@ def _costs(frame: pd.DataFrame) -> dict[str, float]:
         for i, name in frame["name"].items()
         if name not in COST_NAMES
     ]
+    weeks = values.get("weeks_per_year", COST_NAMES["weeks_per_year"][2])
+    if not 1 <= weeks <= 53:
+        problems.append(f"costs.csv: weeks_per_year is {weeks:g}; it turns weekly costs into "
+                        "annual ones, so it must be between 1 and 53 (365 / 7 = 52.143)")
     if values.get("framework_term_years", 1) <= 0:
         problems.append("costs.csv: framework_term_years must be greater than 0")
     if values.get("direct_payment_satisfaction", 0) > 100:

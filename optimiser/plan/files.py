@@ -19,22 +19,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimiser.inputs.params import Params
 from optimiser.inputs.load import InputError
+from optimiser.inputs.params import Params
 from optimiser.plan.checks.tables import MANIFEST_KEY, table_checksums
 from optimiser.plan.columns import tidy
 from optimiser.plan.tables import Plan
 from optimiser.solving.highs import SolveResult
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-SUMMARY_TEXT = "summary.txt"
-OPTIONAL = {"distributed", "dask", "pyarrow"}  # recorded when a run imported them
-PACKAGES = ("optimiser", "pyomo", "highspy", "pandas", "numpy", "pandera", "click")
 try:
     import fcntl
 except ImportError:  # not a POSIX system: the swap is still two renames, unlocked
     fcntl = None
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+SUMMARY_TEXT = "summary.txt"
+OPTIONAL = {"distributed", "dask", "pyarrow"}  # recorded when a run imported them
+PACKAGES = ("optimiser", "pyomo", "highspy", "pandas", "numpy", "pandera", "click")
 
 
 def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -61,11 +61,11 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     os.close(handle)
     try:
         write(Path(temp))
+        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes it readable by its owner only
         os.replace(temp, path)
     finally:
         if os.path.exists(temp):
             os.remove(temp)
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes it readable by its owner only
 
 
 def versions() -> dict[str, str]:
@@ -209,17 +209,19 @@ def _swap_into_place(staging: Path, destination: Path) -> None:
 
 @contextmanager
 def folder_lock(destination: Path) -> Iterator[None]:
-    """An exclusive OS lock (fcntl.flock) on ``.<name>.lock`` beside the folder, held while
-    the folder is replaced; the lock file stays, so every run locks the same file."""
-    lock = destination.parent / f".{destination.name}.lock"
-    with open(lock, "a+b") as handle:
-        if fcntl is not None:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            if fcntl is not None:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    """An exclusive OS lock (fcntl.flock) on the folder that holds the plan folders, held while
+    a plan folder is replaced: runs writing into one results folder take turns, and no lock
+    file is left behind."""
+    if fcntl is None:
+        yield
+        return
+    handle = os.open(destination.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        os.close(handle)
 
 
 def _umask() -> int:
