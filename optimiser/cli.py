@@ -347,7 +347,9 @@ def _solve_models(files: list[Path], out_root: Path, overrides: dict[str, object
 @main.command(short_help="What each rule costs (marginal costs).")
 @click.argument("model_file", type=click.Path(path_type=Path))
 @click.option("--out", "out_root", default="results", show_default=True,
-              type=click.Path(path_type=Path), help="marginal_costs.csv goes in <out>/<model>/.")
+              type=click.Path(path_type=Path),
+              help="marginal_costs.csv goes in <out>/marginal-<model>/, where a later solve of "
+              "the model does not remove it.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Change one setting of the model file first.")
 @click.option("--time-limit", type=float, help="Seconds per solve.")
@@ -356,9 +358,15 @@ def marginal(model_file: Path, out_root: Path, overrides: tuple[str, ...],
              time_limit: float | None, method: str | None, workers: int | None,
              scheduler: str | None) -> None:
     """What each rule costs: one more night member of staff per scheme, a higher CQC floor,
-    one more preference honoured, one more framework provider per zone, GBP 1/h on each rate."""
+    one more preference honoured, one more framework provider per zone, GBP 1/h on each rate.
+
+    A run solves the model 1 + schemes + 3 times (10 on the bundled data), each up to the
+    model's solver.time_limit (or --time-limit): with the bundled models' 300 s, up to 50
+    minutes. A change is reported as proven only when both its solves were proven optimal;
+    otherwise it is marked UNPROVEN with the range the true change lies in, never below 0."""
     from optimiser.inputs.config import load_scenario
-    from optimiser.studies.marginal import marginal_costs, write_table
+    from optimiser.plan.files import check_output_folder
+    from optimiser.studies.marginal import FOLDER_PREFIX, marginal_costs, solves_needed, write_table
 
     settings = dict(_parse_override(o) for o in overrides)
     if time_limit is not None:
@@ -366,9 +374,16 @@ def marginal(model_file: Path, out_root: Path, overrides: tuple[str, ...],
     settings.update(_method_settings(method, workers, scheduler))
     try:
         scenario = load_scenario(model_file, settings)
+        path = Path(out_root) / f"{FOLDER_PREFIX}{scenario.name}" / "marginal_costs.csv"
+        check_output_folder(path.parent)
+        solves, limit = solves_needed(scenario), scenario.solver.time_limit
+        console.print(f"{solves} solves of up to {limit:g} s each: at most about "
+                      f"{solves * limit / 60:,.0f} minutes.")
         with console.status("Solving the base plan ...") as status:
             table, summary = marginal_costs(
                 scenario, progress=lambda text: status.update(f"Re-solving: {text} ..."))
+    except CommandLineError as exc:
+        _usage(exc)
     except InputError as exc:
         errors.print(f"[bold red]Input error[/]\n{escape(str(exc))}")
         sys.exit(EXIT_INPUT)
@@ -378,7 +393,6 @@ def marginal(model_file: Path, out_root: Path, overrides: tuple[str, ...],
     except KeyboardInterrupt:
         errors.print("Interrupted: nothing was written.")
         sys.exit(EXIT_INTERRUPTED)
-    path = out_root / scenario.name / "marginal_costs.csv"
     write_table(table, path)
     console.print(escape("\n".join(summary)))
     console.print(f"Written to {path}")

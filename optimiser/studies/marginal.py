@@ -28,7 +28,11 @@ from optimiser.plan.files import atomic_write, write_csv
 from optimiser.plan.tables import Plan, extract_plan
 from optimiser.solving.decompose import solve_model
 
-COLUMNS = ["change", "where", "method", "status", "weekly_gbp", "annual_gbp", "note"]
+COLUMNS = ["change", "where", "method", "status", "proven", "weekly_gbp", "annual_gbp",
+           "weekly_gbp_low", "weekly_gbp_high", "note"]
+FOLDER_PREFIX = "marginal-"  # results/marginal-<model>/: a later solve of <model> keeps it
+UNPROVEN = ("unproven: a solve stopped before proving its plan optimal; the true change lies "
+            "between weekly_gbp_low and weekly_gbp_high (give a longer --time-limit)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,16 +44,55 @@ class Change:
     apply: Callable[[Dataset, Scenario], tuple[Dataset, Scenario]]
 
 
-def _solve(data: Dataset, scenario: Scenario) -> tuple[str, float | None, Params | None, Plan]:
+@dataclasses.dataclass(frozen=True)
+class Solved:
+    """One solve: its status, the best plan's weekly cost and the proven lower bound."""
+
+    status: str
+    cost: float | None = None
+    bound: float | None = None
+    params: Params | None = None
+    plan: Plan | None = None
+
+    @property
+    def proven(self) -> bool:
+        """HiGHS proved the plan optimal (within the model's requested gap)."""
+        return self.status == "optimal"
+
+    @property
+    def floor(self) -> float:
+        """The most the optimum can be below the plan found: its proven bound."""
+        if self.proven and self.bound is None:
+            return float(self.cost)
+        return float(self.bound) if self.bound is not None else -math.inf
+
+
+def _solve(data: Dataset, scenario: Scenario) -> Solved:
     try:
         params = derive(data, scenario)
     except StaticInfeasibility:
-        return "infeasible", None, None, None
+        return Solved("infeasible")
     model = build_model(params)
     result = solve_model(model, params, scenario.solver)
     if not result.has_plan:
-        return result.status, None, params, None
-    return result.status, result.objective, params, extract_plan(model, params, result)
+        return Solved(result.status, params=params)
+    return Solved(result.status, result.objective, result.bound, params,
+                  extract_plan(model, params, result))
+
+
+def change_range(base: Solved, new: Solved) -> tuple[float, float, float]:
+    """Estimate, lowest and highest weekly change in the optimal cost when a rule tightens.
+
+    Every plan meeting the stricter rule also meets the base rules, so the base optimum is at
+    most the stricter plan's cost: the base's best known cost is the lower of the two, and the
+    change is never below 0. The true change lies between the stricter solve's bound less that
+    best base cost, and the stricter plan's cost less the base's bound (both proven: equal
+    within the requested gaps)."""
+    best_base = min(float(base.cost), float(new.cost))
+    estimate = float(new.cost) - best_base
+    low = max(0.0, new.floor - best_base)
+    high = max(estimate, float(new.cost) - base.floor)
+    return estimate, min(low, estimate), high
 
 
 def rate_sensitivities(params: Params, plan: Plan) -> pd.DataFrame:
@@ -129,37 +172,60 @@ def marginal_costs(scenario: Scenario, progress: Callable[[str], None] | None = 
                    ) -> tuple[pd.DataFrame, list[str]]:
     """The marginal-cost table and its plain-English summary."""
     data = load_dataset(scenario.dataset)
-    status, base, params, plan = _solve(data, scenario)
-    if base is None or params is None or plan is None:
-        raise ValueError(f"the base model has no plan ({status}); nothing to compare against")
-    rows = [rate_sensitivities(params, plan)]
+    base = _solve(data, scenario)
+    if base.cost is None or base.params is None or base.plan is None:
+        raise ValueError(f"the base model has no plan ({base.status}); nothing to compare "
+                         "against")
+    params = base.params
+    rows = [rate_sensitivities(params, base.plan).assign(proven=base.proven)]
     weeks = params.weeks_per_year
     for change in rule_changes(params):
         if progress:
             progress(f"{change.change} ({change.where})")
-        new_data, new_scenario = change.apply(data, scenario)
-        new_status, cost, _, _ = _solve(new_data, new_scenario)
-        delta = None if cost is None else cost - base
-        note = "" if cost is not None else "no plan meets the rules after this change"
-        rows.append(pd.DataFrame([{"change": change.change, "where": change.where,
-                                   "method": "re-solve", "status": new_status,
-                                   "weekly_gbp": delta, "note": note}]))
-    table = pd.concat(rows, ignore_index=True)
+        new = _solve(*change.apply(data, scenario))
+        row = {"change": change.change, "where": change.where, "method": "re-solve",
+               "status": new.status, "proven": False, "note": ""}
+        if new.cost is None:
+            row["note"] = "no plan meets the rules after this change" if new.status in (
+                "infeasible",) else f"no plan found ({new.status})"
+            row["proven"] = new.status == "infeasible"
+        else:
+            estimate, low, high = change_range(base, new)
+            row.update(weekly_gbp=estimate, weekly_gbp_low=low, weekly_gbp_high=high,
+                       proven=base.proven and new.proven)
+            if not row["proven"]:
+                row["note"] = UNPROVEN
+        rows.append(pd.DataFrame([row]))
+    table = pd.concat(rows, ignore_index=True).reindex(columns=COLUMNS)
     table["annual_gbp"] = table["weekly_gbp"] * weeks
-    table["weekly_gbp"] = table["weekly_gbp"].round(2)
-    table["annual_gbp"] = table["annual_gbp"].round(2)
-    return table[COLUMNS], summarise(table, base * weeks)
+    for col in ("weekly_gbp", "annual_gbp", "weekly_gbp_low", "weekly_gbp_high"):
+        table[col] = table[col].astype(float).round(2)
+    table["proven"] = table["proven"].map({True: "yes", False: "no"})
+    return table[COLUMNS], summarise(table, base.cost * weeks, weeks)
 
 
-def summarise(table: pd.DataFrame, base_annual: float) -> list[str]:
-    """The largest effects in words."""
+def solves_needed(scenario: Scenario) -> int:
+    """How many solves a run makes: the base plan, one per scheme (a night member of staff),
+    and at most three more (CQC floor, one more preference, one more framework provider)."""
+    return 1 + len(load_dataset(scenario.dataset).schemes) + 3
+
+
+def summarise(table: pd.DataFrame, base_annual: float, weeks: float = 52.143) -> list[str]:
+    """The largest effects in words; a re-solve not proven optimal is said to be unproven, with
+    the range the true change lies in."""
     lines = [f"Base plan: GBP {base_annual:,.0f} a year."]
     solved = table[table["method"] == "re-solve"]
     for row in solved.sort_values("annual_gbp", ascending=False, na_position="last").itertuples():
         if row.weekly_gbp is None or pd.isna(row.weekly_gbp):
-            lines.append(f"{row.change} ({row.where}): no plan could meet the rules.")
-        else:
+            lines.append(f"{row.change} ({row.where}): {row.note or 'no plan'}.")
+        elif row.proven == "yes":
             lines.append(f"{row.change} ({row.where}): GBP {row.annual_gbp:+,.0f} a year.")
+        else:
+            high = row.weekly_gbp_high * weeks
+            upper = f"GBP {high:+,.0f}" if math.isfinite(high) else "an unknown amount"
+            lines.append(f"{row.change} ({row.where}): GBP {row.annual_gbp:+,.0f} a year, "
+                         f"UNPROVEN (a solve hit its time limit): between GBP "
+                         f"{row.weekly_gbp_low * weeks:+,.0f} and {upper}.")
     rates = table[table["method"] == "rate x hours"].nlargest(3, "annual_gbp")
     for row in rates.itertuples():
         lines.append(f"{row.change} for {row.where}: GBP {row.annual_gbp:+,.0f} a year.")
