@@ -268,3 +268,26 @@ def test_workers_and_dask_give_byte_identical_plans(tmp_path):
     assert alone.result.details["rounds"] >= 1
     assert _tables(pool) == _tables(alone)
     assert _tables(dask) == _tables(alone)
+
+
+# ------------------------------------------------- every commissioning model, bundled data
+
+MODELS = sorted((Path(__file__).resolve().parents[1] / "models").glob("*.toml"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model_file", MODELS, ids=[m.stem for m in MODELS])
+def test_every_model_costs_the_same_decomposed_as_single(model_file, tmp_path):
+    # The two methods stop at their own gaps, so their costs agree within the two gaps added.
+    single = solve_file(model_file, tmp_path / "single", charts=False,
+                        overrides={"solver.method": "single"})
+    split = solve_file(model_file, tmp_path / "split", charts=False,
+                       overrides={"solver.method": "decompose"})
+    if single.result is None or not single.result.has_plan:
+        assert split.result is None or not split.result.has_plan
+        return
+    assert split.result.has_plan and split.problems == [] and single.problems == []
+    a, b = total(single), total(split)
+    allowed = (single.result.gap + split.result.gap) * max(a, b) + 1e-6
+    assert abs(a - b) <= allowed
+    assert split.result.bound <= a + 1e-6

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pyomo.environ import Var
 
 from optimiser.inputs.config import Scenario, load_scenario
 from optimiser.inputs.load import Dataset, InputError, checksum, load_dataset
@@ -40,11 +41,13 @@ from optimiser.model.build import build_model
 from optimiser.model.objective import COST_LINES
 from optimiser.plan.files import atomic_write, write_csv
 from optimiser.plan.tables import HEADLINE_FIGURES, extract_plan
+from optimiser.solving.decompose import chosen_method, solve_model
 from optimiser.solving.held import Plan, session
-from optimiser.solving.highs import INTERRUPTED, STATUS_TEXT
+from optimiser.solving.highs import INTERRUPTED, STATUS_TEXT, SolveResult
 from optimiser.solving.pooled_cover import first_stage, lost_cover
 
 SUBJECT = "The sweep"
+DECOMPOSED = "decomposed"  # model column: solved scheme by scheme (docs/decomposition.md)
 ONE_AT_A_TIME = "one-at-a-time"
 FACTORIAL = "factorial"
 MODES = (ONE_AT_A_TIME, FACTORIAL)
@@ -437,6 +440,27 @@ def _plan_row(plan, weeks: float) -> dict[str, object]:
     return row
 
 
+def _decomposes(model, params, scenario: Scenario) -> bool:
+    """Whether `optimiser solve` would decompose this scenario's model."""
+    integers = sum(1 for v in model.component_data_objects(Var, active=True)
+                   if v.is_integer() or v.is_binary())
+    return chosen_method(scenario.solver, params, integers, 1.0) == "decompose"
+
+
+def _solve(model, params, scenario: Scenario, task: Task) -> tuple[SolveResult, dict]:
+    """Decomposition where `optimiser solve` would use it (each scenario on its own, so
+    nothing is held between scenarios), else the held model re-solved from the base plan."""
+    if _decomposes(model, params, scenario):
+        return solve_model(model, params, scenario.solver), {"model": DECOMPOSED,
+                                                            "start": "none"}
+    solved = session(task.reuse).solve(model, scenario.solver, start=task.start,
+                                       routes=params.routes, want_plan=task.keep_plan)
+    row: dict[str, object] = {"model": solved.model, "start": solved.start}
+    if solved.plan is not None:
+        row[PLAN_KEY] = solved.plan
+    return solved.result, row
+
+
 def _solve_task(task: Task) -> dict[str, object]:
     scenario = load_scenario(task.model_file, task.overrides)
     folder = Path(scenario.dataset)
@@ -449,15 +473,10 @@ def _solve_task(task: Task) -> dict[str, object]:
         scenario, accounts = _pooled_cover_stage(data, scenario)
     params = derive(data, scenario)
     model = build_model(params)
-    solved = session(task.reuse).solve(model, scenario.solver, start=task.start,
-                                       routes=params.routes, want_plan=task.keep_plan)
-    result = solved.result
+    result, row = _solve(model, params, scenario, task)
     if result.status == INTERRUPTED:
         raise KeyboardInterrupt  # Ctrl-C stops the sweep; it is not a result to keep
-    row: dict[str, object] = {"status": result.status, "gap": result.gap,
-                              "model": solved.model, "start": solved.start}
-    if solved.plan is not None:
-        row[PLAN_KEY] = solved.plan
+    row.update(status=result.status, gap=result.gap)
     if not result.has_plan:
         row["reason"] = f"{STATUS_TEXT[result.status]} (HiGHS: {result.solver_status})"
         return row

@@ -43,7 +43,8 @@ from optimiser.solving.highs import (
 
 MAX_ROUNDS = 12
 ROUNDS_SHARE = 0.6  # of the time limit, for price rounds; the rest builds and finishes plans
-BLOCK_GAP_SHARE = 0.25  # each block is solved to this share of the requested gap
+BLOCK_GAP_SHARE = 0.5  # each block is solved to this share of the requested gap
+BLOCK_TIME_SHARE = 0.25  # of the time limit, the most one block's solve may take
 THETA_START = 1.0  # Polyak step factor, halved after STALL rounds without a better bound
 STALL = 2
 
@@ -54,8 +55,9 @@ class Round:
 
     bound: float
     plan: float | None
-    seconds: float
+    seconds: float  # the blocks' solves, wall
     slowest_block_seconds: float
+    plan_seconds: float  # building (and repairing) a plan from the round's solutions
 
 
 @dataclass
@@ -69,6 +71,7 @@ class State:
     tried: set[bytes] = field(default_factory=set)
     freed: list[str] = field(default_factory=list)
     lp_bound: float | None = None
+    lp_seconds: float = 0.0
     source: str = ""
     proven_infeasible: bool = False  # the single-model finish proved there is no plan
 
@@ -136,6 +139,7 @@ def _result(state: State, setup: Setup, status: str, text: str, seconds: float) 
         "rounds": len(state.rounds),
         "lagrangian_bound": state.bound if math.isfinite(state.bound) else None,
         "lp_bound": state.lp_bound,
+        "lp_seconds": round(state.lp_seconds, 3),
         "plan_from": state.source,
         "schemes_freed_in_repair": state.freed,
         "round_history": [vars(r) for r in state.rounds],
@@ -163,7 +167,9 @@ class Search:
 
     def run(self) -> tuple[SolveResult, np.ndarray | None]:
         setup = self.setup
+        began = time.perf_counter()
         y, self.state.lp_bound = self._start_prices()
+        self.state.lp_seconds = time.perf_counter() - began
         try:
             with block_runner(self.workers, self.scheduler) as runner:
                 status = self._rounds(runner, y)
@@ -200,7 +206,9 @@ class Search:
         theta, stall = THETA_START, 0
         for _ in range(MAX_ROUNDS):
             began = time.perf_counter()
-            solutions = runner(_tasks(setup, y, self.options, self.left()))
+            block_limit = min(self.left(), BLOCK_TIME_SHARE * self.options.time_limit)
+            solutions = runner(_tasks(setup, y, self.options, block_limit))
+            solved = time.perf_counter()
             if any(s.status == "infeasible" for s in solutions):
                 return INFEASIBLE
             bound = setup.lagrangian(y, solutions)
@@ -211,8 +219,8 @@ class Search:
             if x is not None:
                 self._try_plan(x)
             state.rounds.append(Round(bound, state.plan if state.values is not None else None,
-                                      time.perf_counter() - began,
-                                      max(s.seconds for s in solutions)))
+                                      solved - began, max(s.seconds for s in solutions),
+                                      time.perf_counter() - solved))
             self._report()
             if self.done() or time.perf_counter() >= rounds_end or x is None:
                 return None
