@@ -126,3 +126,44 @@ def test_property_instances_are_solvable(tmp_path, floor) -> None:
     tables = {"schemes": [scheme()], "providers": [provider(), offsite(provider_id="P2")],
               "residents": [resident()], "visits": [visit()]}
     assert optimum(tmp_path, tables, {"cqc_floor": floor}) is not None
+
+
+# --------------------------------------------------------------------------- opening routes
+
+# R1 needs two carers for an hour on Monday at 10:00. Under the block the team needs a second
+# member of staff for that hour (a 1-hour shift, GBP 20); on-site provider P1 paid from the
+# budget costs 2 x 25 = 50; framework P2 2 x 9 = 18; framework P3 2 x 30 = 60. The round-the-
+# clock rota (07:00-22:00 and 22:00-07:00, one member of staff) costs GBP 3,990 a week in all.
+OPENING = {"providers": [provider(), offsite(provider_id="P2", framework_rate_day=9),
+                         offsite(provider_id="P3", framework_rate_day=30)],
+           "visits": [visit(carers=2)]}
+WITH_HOUR = {"patterns": [[7, 15], [22, 9], [10, 1]]}
+
+
+def weekly_optimum(folder: Path, tables: dict, policy: dict) -> float:
+    data = write_dataset(folder / "data", **tables)
+    outcome = solve_file(write_model(folder, data, policy=policy, shifts=WITH_HOUR), None,
+                         verify=False)
+    assert outcome.result is not None and outcome.result.status == "optimal", outcome.reasons
+    return outcome.result.objective
+
+
+def test_opening_routes_never_costs_more_when_the_choice_rules_do_not_move(tmp_path) -> None:
+    """No preference is stated, so opening the framework only adds plans: 3990 + 18 with it,
+    3990 + 20 (the block's extra hour) without."""
+    closed = weekly_optimum(tmp_path / "a", OPENING, {"allow_framework": False})
+    opened = weekly_optimum(tmp_path / "b", OPENING, {})
+    assert (closed, opened) == (pytest.approx(3990 + 20), pytest.approx(3990 + 18))
+
+
+def test_opening_routes_can_cost_more_when_it_makes_a_preference_count(tmp_path) -> None:
+    """R1 names P3, which can only serve R1 through the framework, and every counted preference
+    must be honoured. With the framework closed the preference is not one the council can meet,
+    so it is not counted: 3990 + 20. Opening the framework makes it count: R1 goes to P3,
+    3990 + 60. The restricted model is cheaper because its choice rule is looser."""
+    tables = {**OPENING, "residents": [resident(preferred_provider="P3",
+                                                preference_strength="weak")]}
+    policy = {"min_preference_share": 1.0}
+    closed = weekly_optimum(tmp_path / "a", tables, {**policy, "allow_framework": False})
+    opened = weekly_optimum(tmp_path / "b", tables, policy)
+    assert (closed, opened) == (pytest.approx(3990 + 20), pytest.approx(3990 + 60))
