@@ -93,6 +93,14 @@ def test_report_catches_a_page_that_fetches_or_fails(tmp_path: Path) -> None:
     assert page.errors
 
 
+def test_report_prints_to_pdf(runs: dict[str, Path]) -> None:
+    _browser_or_skip()
+    result = CliRunner().invoke(main, ["report", str(runs["noframework"]), "--pdf"])
+    assert result.exit_code == 0, result.output
+    pdf = runs["noframework"] / "report.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
+
+
 def test_charts_have_text_alternatives(runs: dict[str, Path]) -> None:
     html = report_html(runs["open"])
     images = html.count("<img ")

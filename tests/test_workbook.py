@@ -191,12 +191,18 @@ def test_missing_sheet_is_named(tmp_path: Path) -> None:
     assert any("sheet 'visits' is missing" in p for p in _problems(path))
 
 
-def test_wrong_header_is_named(tmp_path: Path) -> None:
+def _edited(tmp_path: Path, edits: dict[tuple[str, str], object]) -> list[str]:
+    """The problems of a filled workbook after setting the given (sheet, cell) values."""
     path = _filled(tmp_path)
     wb = load_workbook(path)
-    wb["schemes"]["D1"] = "flat_count"
+    for (sheet, cell), value in edits.items():
+        wb[sheet][cell] = value
     wb.save(path)
-    problems = _problems(path)
+    return _problems(path)
+
+
+def test_wrong_header_is_named(tmp_path: Path) -> None:
+    problems = _edited(tmp_path, {("schemes", "D1"): "flat_count"})
     assert any("sheet 'schemes': column 'flats' is missing" in p for p in problems)
     assert any("column 'flat_count' is not expected" in p for p in problems)
 
@@ -218,11 +224,7 @@ def test_text_in_a_number_cell_names_sheet_row_column_and_cell(tmp_path: Path) -
 
 
 def test_unknown_id_names_the_sheet(tmp_path: Path) -> None:
-    path = _filled(tmp_path)
-    wb = load_workbook(path)
-    wb["residents"]["B2"] = "S9"
-    wb.save(path)
-    problems = _problems(path)
+    problems = _edited(tmp_path, {("residents", "B2"): "S9"})
     assert any(p.startswith("sheet 'residents', row 2, column 'scheme_id' (cell B2)")
                and "no such id in schemes.csv" not in p and "sheet 'schemes'" in p
                for p in problems), problems

@@ -359,7 +359,8 @@ COSTS = TableSpec(
     key=("name",),
     columns=(
         ColumnSpec("name", "id", "Name of the cost or constant (see the list below)."),
-        ColumnSpec("value", "float", "Its value.", ge=0, le=10_000_000),
+        ColumnSpec("value", "float", "the value of the cost or constant named in this row, in "
+                   "its unit", ge=0, le=10_000_000),
         ColumnSpec("unit", "text", "Unit, for the reader.", required=False, nullable=True),
         ColumnSpec("source", "text", "Where the number comes from.", required=False, nullable=True),
     ),

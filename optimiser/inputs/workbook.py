@@ -96,9 +96,8 @@ def _table_sheet(wb: Workbook, spec: TableSpec, rows: pd.DataFrame | None) -> No
             ColumnSpec(name, "text", "")
         letter = get_column_letter(j)
         ws.column_dimensions[letter].width = max(12, min(40, len(name) + 4))
-        if col.kind in TEXT_KINDS:
-            for r in range(2, last + 1):
-                ws.cell(row=r, column=j).number_format = "@"
+        if col.kind in TEXT_KINDS:  # typed cells stay text: 07:30 no time, 007 no number
+            ws.column_dimensions[letter].number_format = "@"
         choices = _choices(col)
         if choices:
             dv = DataValidation(type="list", formula1='"' + ",".join(choices) + '"',
@@ -116,6 +115,8 @@ def _table_sheet(wb: Workbook, spec: TableSpec, rows: pd.DataFrame | None) -> No
                 cell = ws.cell(row=i, column=j, value=_cell(col, value))
                 if cell.data_type == "f":
                     cell.data_type = "s"
+                if col.kind in TEXT_KINDS:
+                    cell.number_format = "@"
 
 
 def _blank_costs() -> pd.DataFrame:

@@ -64,9 +64,11 @@ class Chromium:
         self._ours_r, from_browser = os.pipe()
 
         def pipes() -> None:  # the protocol pipes must be fds 3 (read) and 4 (write)
-            a, b = os.dup(to_browser), os.dup(from_browser)
+            a, b = os.dup(to_browser), os.dup(from_browser)  # may already be 3 or 4
             os.dup2(a, 3)
             os.dup2(b, 4)
+            os.set_inheritable(3, True)  # a no-op dup2 leaves a dup's close-on-exec flag set
+            os.set_inheritable(4, True)
 
         args = [exe, *FLAGS, f"--user-data-dir={self.profile}", "--remote-debugging-pipe",
                 f"--window-size={width},{height}", "about:blank"]

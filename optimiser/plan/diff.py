@@ -262,7 +262,7 @@ def markdown(d: PlanDiff, max_residents: int | None = None) -> str:
                        f"{row.provider_a} | {row.route_b} | {row.provider_b} |")
         if len(shown) < len(d.residents):
             out.append(f"\n... and {len(d.residents) - len(shown)} more residents "
-                       "(residents.csv has them all)")
+                       "(--out writes them all to residents.csv)")
     return "\n".join(out) + "\n"
 
 

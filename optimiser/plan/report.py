@@ -124,6 +124,14 @@ def png_figure(path: Path, alt: str) -> str:
             f"<figcaption>{esc(alt)}</figcaption></figure>")
 
 
+def shown_path(path: object) -> str:
+    """A path as the reader would type it: relative to the current folder where it lies below."""
+    try:
+        return str(Path(str(path)).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def page(title: str, body: list[str]) -> str:
     made = dt.datetime.now().strftime("%d %B %Y %H:%M")
     return "\n".join([
@@ -450,7 +458,8 @@ def _assumptions_section(run: Run) -> list[str]:
         rows.append([esc(field.description if field and field.description else key),
                      f"<code>{esc(key)}</code>", esc(shown)])
     out = ["<h2 id='assumptions'>Assumptions and data sources</h2>",
-           f"<p>Dataset: <code>{esc(run.record.get('dataset', ''))}</code>. The rules below are "
+           f"<p>Dataset: <code>{esc(shown_path(run.record.get('dataset', '')))}</code>. The rules "
+           "below are "
            "the model file's settings as the run used them.</p>",
            "<details open><summary>Commissioning rules of this model</summary>"
            + table_html(["Rule", "Setting", "Value"], rows, "Model settings") + "</details>"]
@@ -520,8 +529,8 @@ def plan_report(folder: Path, reference: Path | None = None) -> str:
     ref = Run(reference) if reference is not None else None
     title = f"Extra Care Housing commissioning plan: {run.name}"
     body = [f"<h1>{esc(title)}</h1>",
-            f"<p class='meta'>Dataset {esc(run.record.get('dataset', ''))}; "
-            f"run folder {esc(run.folder)}.</p>"]
+            f"<p class='meta'>Dataset {esc(shown_path(run.record.get('dataset', '')))}; "
+            f"run folder {esc(shown_path(run.folder))}.</p>"]
     body += _question(run)
     body += _cost_section(run, ref)
     body += _blocks_section(run)
