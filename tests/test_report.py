@@ -143,6 +143,20 @@ def test_comparison_report(runs: dict[str, Path], tmp_path: Path) -> None:
     pd.DataFrame(rows).to_csv(folder / CSV_NAME, index=False)
     html = report_html(folder)
     assert "Cheapest: open" in html and "capacity" in html and "no plan" in html
+    assert "nan" not in html
+
+
+def test_sweep_report(tmp_path: Path) -> None:
+    """A sweep folder: its summary, and one row per scenario with the setting it moves."""
+    pd.DataFrame({"scenario_id": ["s0000", "s0001"], "varied": ["base", "rates.night*"],
+                  "rates.night*": [1.0, 1.2], "status": ["optimal", "optimal"],
+                  "reason": ["", ""], "annual_cost": [207480.0, 227136.0],
+                  "spec_hash": ["a", "a"]}).to_csv(tmp_path / "sweep.csv", index=False)
+    (tmp_path / "summary.txt").write_text("Base plan: GBP 207,480 a year.\n")
+    html = report_html(tmp_path)
+    assert "Base plan: GBP 207,480 a year." in html
+    assert '<th scope="col">rates.night*</th>' in html and "227,136" in html
+    assert "spec_hash" not in html
 
 
 # --------------------------------------------------------------------------- diff

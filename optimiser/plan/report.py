@@ -132,7 +132,11 @@ def shown_path(path: object) -> str:
         return str(path)
 
 
-def page(title: str, body: list[str]) -> str:
+PLAN_SOURCE = ("Every figure comes from the run folder's CSV tables and run.json; the same "
+               "tables are in plan.xlsx.")
+
+
+def page(title: str, body: list[str], source: str = PLAN_SOURCE) -> str:
     made = dt.datetime.now().strftime("%d %B %Y %H:%M")
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="en-GB">', "<head>", '<meta charset="utf-8">',
@@ -140,8 +144,7 @@ def page(title: str, body: list[str]) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{esc(title)}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
         "<main>", *body, "</main>",
-        f"<footer>Written by optimiser on {esc(made)}. Every figure comes from the run "
-        "folder's CSV tables and run.json; the same tables are in plan.xlsx.</footer>",
+        f"<footer>Written by optimiser on {esc(made)}. {esc(source)}</footer>",
         "</body>", "</html>", ""])
 
 
@@ -558,7 +561,7 @@ def comparison_report(folder: Path) -> str:
         best = planned.iloc[0]
         body.append('<div class="answer"><p class="big">Cheapest: ' + esc(best["model"])
                     + f" at {gbp(best['annual_cost'])} a year.</p><p>"
-                    + esc(str(best.get("description", ""))) + "</p></div>")
+                    + esc(_text(best.get("description"))) + "</p></div>")
     body.append("<h2>Side by side</h2>")
     body.append(comparison_table(table))
     if len(planned):
@@ -571,11 +574,24 @@ def comparison_report(folder: Path) -> str:
     if len(reasons):
         body.append("<h2>Models without a plan</h2><ul>" + "".join(
             f"<li><strong>{esc(r['model'])}</strong>: {esc(r['status'])}. "
-            f"{esc(r.get('reason') or '')}</li>" for r in reasons.to_dict("records")) + "</ul>")
+            f"{esc(_text(r.get('reason')))}</li>" for r in reasons.to_dict("records")) + "</ul>")
     body.append("<h2>What each model is</h2><ul>" + "".join(
-        f"<li><strong>{esc(r['model'])}</strong>: {esc(r.get('description') or '')}</li>"
+        f"<li><strong>{esc(r['model'])}</strong>: {esc(_text(r.get('description')))}</li>"
         for r in table.to_dict("records")) + "</ul>")
-    return page(title, body)
+    return page(title, body, "Every figure comes from comparison.csv; each model's plan is in its "
+                "own folder beside it.")
+
+
+def _cell(value: object) -> str:
+    """A table cell: large numbers with thousands separators, small ones to 4 figures."""
+    if isinstance(value, float):
+        return num(value, ",.0f" if abs(value) >= 1000 else ".4g")
+    return esc(_text(value) if not isinstance(value, int) else value)
+
+
+def _text(value: object) -> str:
+    """A CSV cell as text: an empty cell (NaN) is no text."""
+    return value if isinstance(value, str) else ""
 
 
 def _comparison_chart(planned: pd.DataFrame) -> bytes:
@@ -607,16 +623,17 @@ def sweep_report(folder: Path) -> str:
     for png in sorted(folder.glob("*.png")):
         body.append(png_figure(png, f"Sweep chart {png.stem.replace('_', ' ')} (the table "
                                     "below gives every scenario's figures)"))
-    keep = [c for c in table.columns if c in {"scenario_id", "status", "annual_cost",
-                                               "block_staff_hours_per_week",
-                                               "onsite_share_of_planned_care",
-                                               "framework_providers", "mean_satisfaction"}
-            or c.startswith(("vary_", "value"))]
-    keep = keep or list(table.columns[:8])
-    rows = [[esc(v) if not isinstance(v, float) else num(v, ",.4g") for v in r]
-            for r in table[keep].itertuples(index=False)]
+    columns = list(table.columns)
+    moved = (columns[columns.index("varied") + 1:columns.index("status")]
+             if {"varied", "status"} <= set(columns) else [])  # the settings each scenario moves
+    keep = [c for c in ("scenario_id", "varied", *moved, "status", "annual_cost",
+                        "block_staff_hours_per_week", "onsite_share_of_planned_care",
+                        "framework_providers", "mean_satisfaction") if c in columns]
+    keep = keep or columns[:8]
+    rows = [[_cell(v) for v in r] for r in table[keep].itertuples(index=False)]
     body.append("<h2>Every scenario</h2>" + table_html(keep, rows, "Scenarios"))
-    return page(title, body)
+    return page(title, body, "Every figure comes from sweep.csv and summary.txt in the sweep "
+                "folder.")
 
 
 def report_html(folder: Path, reference: Path | None = None) -> str:
