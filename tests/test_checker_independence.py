@@ -51,6 +51,27 @@ def test_reserve_by_hand() -> None:
     assert floating_carers(0.0, 15.0, 10.0, 0.90) == 0
 
 
+def test_reserve_boundaries() -> None:
+    """A share met exactly needs no further carer; one call an hour of 15 minutes (A = 1/4)
+    is met by one carer, 1 - (1/4) e^(-(3/4) 10/15) = 0.848; no calls and no carers: nobody
+    waits and every call (there are none) is reached."""
+    exactly = share_reached(2, 4.0, 15.0, 10.0)
+    assert floating_carers(4.0, 15.0, 10.0, exactly) == 2
+    assert share_reached(1, 1.0, 15.0, 10.0) == pytest.approx(1 - 0.25 * math.exp(-0.5))
+    assert floating_carers(1.0, 15.0, 10.0, 0.80) == 1
+    assert waiting_probability(0, 0.0) == 0.0
+    assert share_reached(0, 0.0, 15.0, 10.0) == 1.0
+
+
+def test_reserve_search_stops_at_its_limit_with_a_clear_message() -> None:
+    """A = 198.5 erlangs: 199 carers reach 31.4 % of calls in time, 200 reach 67.8 %. Asking
+    for 50 % needs 200, the most the search allows; 80 % cannot be had."""
+    calls = 198.5 * 4  # calls an hour of 15 minutes
+    assert floating_carers(calls, 15.0, 10.0, 0.5) == 200
+    with pytest.raises(ValueError, match="cannot be reached in time by 200 carers"):
+        floating_carers(calls, 15.0, 10.0, 0.8)
+
+
 @pytest.mark.parametrize(("rating", "floor", "unrated_as", "passes"), [
     ("good", "good", "good", True),
     ("requires_improvement", "good", "good", False),

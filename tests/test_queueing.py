@@ -71,10 +71,15 @@ def test_erlang_b_agrees_with_exact_sum(servers: int, erlangs: float) -> None:
 
 
 def test_erlang_b_refuses_negative_input() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^servers and traffic must be non-negative$"):
         erlang_b(-1, 2.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^servers and traffic must be non-negative$"):
         erlang_b(3, -0.5)
+
+
+def test_erlang_b_without_traffic_loses_nothing() -> None:
+    assert erlang_b(3, 0.0) == 0.0
+    assert erlang_b(0, 0.0) == 1.0
 
 
 # --------------------------------------------------------------------------- Erlang C
