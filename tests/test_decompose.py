@@ -291,3 +291,19 @@ def test_every_model_costs_the_same_decomposed_as_single(model_file, tmp_path):
     allowed = (single.result.gap + split.result.gap) * max(a, b) + 1e-6
     assert abs(a - b) <= allowed
     assert split.result.bound <= a + 1e-6
+
+
+def test_implied_bounds_follow_chains_of_rows():
+    # x <= 5 and z <= 3 as rows; y = x + z; w >= y - 10 has no upper side: y <= 8 (two
+    # passes: x and z first), w stays unbounded above, x, z, y keep their lower bounds of 0.
+    from scipy.sparse import csr_matrix
+
+    from optimiser.solving.decompose.bounds import implied_bounds
+
+    a = csr_matrix(np.array([[1, 0, 0, 0], [0, 0, 1, 0], [-1, 1, -1, 0], [0, -1, 0, 1.0]]))
+    inf = np.inf
+    lower, upper = implied_bounds(a, np.array([-inf, -inf, 0, -10]), np.array([5, 3, 0, inf]),
+                                  np.zeros(4), np.full(4, inf))
+    assert upper[:3] == pytest.approx([5, 8, 3], rel=1e-5)
+    assert upper[3] == inf
+    assert list(lower) == [0, 0, 0, 0]

@@ -45,8 +45,8 @@ MAX_ROUNDS = 12
 ROUNDS_SHARE = 0.6  # of the time limit, for price rounds; the rest builds and finishes plans
 BLOCK_GAP_SHARE = 0.5  # each block is solved to this share of the requested gap
 BLOCK_TIME_SHARE = 0.25  # of the time limit, the most one block's solve may take
-THETA_START = 1.0  # Polyak step factor, halved after STALL rounds without a better bound
-STALL = 2
+THETA_START = 0.5  # Polyak step factor, halved (and the step restarted from the best prices)
+# after every round without a better bound
 
 
 @dataclass
@@ -110,19 +110,24 @@ class Setup:
         blocks = sum(s.bound for s in solutions)
         return blocks + float(y @ prices.right_hand_side(y, self.lower, self.upper)) + self.offset
 
-    def assemble(self, solutions: list[BlockSolution]) -> np.ndarray:
+    def assemble(self, solutions: list[BlockSolution]) -> tuple[np.ndarray, np.ndarray]:
+        """The blocks' solutions as one vector (0 where a block has none) and a mask of the
+        columns of blocks that have one."""
         x = np.zeros(len(self.cost))
+        solved = np.zeros(len(self.cost), dtype=bool)
         for pb, s in zip(self.problems, solutions, strict=True):
-            x[pb.columns] = s.values
-        return x
+            if s.values is not None:
+                x[pb.columns] = s.values
+                solved[pb.columns] = True
+        return x, solved
 
 
 def _tasks(setup: Setup, y: np.ndarray, options: SolverOptions, seconds: float,
-           relax: bool = False) -> list[BlockTask]:
+           relax: bool = False, deadline: float | None = None) -> list[BlockTask]:
     costs = prices.priced_costs(setup.cost, setup.coupling, y)
     gap = options.mip_rel_gap * BLOCK_GAP_SHARE
-    return [BlockTask(pb, costs[pb.columns], gap, max(seconds, 1.0), options.seed, relax)
-            for pb in setup.problems]
+    return [BlockTask(pb, costs[pb.columns], gap, max(seconds, 1.0), options.seed, relax,
+                      deadline) for pb in setup.problems]
 
 
 def _result(state: State, setup: Setup, status: str, text: str, seconds: float) -> SolveResult:
@@ -200,45 +205,52 @@ class Search:
         return prices.project(y, setup.lower, setup.upper), value
 
     def _rounds(self, runner, y: np.ndarray) -> str | None:
-        """Price rounds until the gap closes, the rounds' time is spent or MAX_ROUNDS."""
+        """Price rounds until the gap closes, the rounds' time is spent or MAX_ROUNDS. The
+        blocks of every round must finish by the rounds' end (a block started late gets the
+        time left); another round starts only if the last one would fit again."""
         setup, state = self.setup, self.state
         rounds_end = self.start + ROUNDS_SHARE * self.options.time_limit
-        theta, stall = THETA_START, 0
+        deadline = time.time() + (rounds_end - time.perf_counter())
+        theta, best_y, last = THETA_START, y, 0.0
         for _ in range(MAX_ROUNDS):
             began = time.perf_counter()
+            if state.rounds and began + last > rounds_end:
+                return None
             block_limit = min(self.left(), BLOCK_TIME_SHARE * self.options.time_limit)
-            solutions = runner(_tasks(setup, y, self.options, block_limit))
+            solutions = runner(_tasks(setup, y, self.options, block_limit, deadline=deadline))
             solved = time.perf_counter()
             if any(s.status == "infeasible" for s in solutions):
                 return INFEASIBLE
             bound = setup.lagrangian(y, solutions)
-            stall = 0 if bound > state.bound + 1e-9 * abs(bound) else stall + 1
-            state.bound = max(state.bound, bound)
-            x = setup.assemble(solutions) if all(s.values is not None for s in solutions) \
-                else None
-            if x is not None:
-                self._try_plan(x)
+            if bound > state.bound:
+                state.bound, best_y = bound, y
+            else:
+                theta /= 2
+            x, have = setup.assemble(solutions)
+            self._try_plan(x, have)
+            last = time.perf_counter() - began
             state.rounds.append(Round(bound, state.plan if state.values is not None else None,
                                       solved - began, max(s.seconds for s in solutions),
                                       time.perf_counter() - solved))
             self._report()
-            if self.done() or time.perf_counter() >= rounds_end or x is None:
+            if self.done() or not have.all():
                 return None
-            if stall >= STALL:
-                theta, stall = theta / 2, 0
             target = state.plan if math.isfinite(state.plan) else bound + 0.01 * abs(bound)
-            g = prices.subgradient(y, setup.coupling @ x, setup.lower, setup.upper)
-            y = prices.polyak_step(y, g, bound, target, theta, setup.lower, setup.upper)
+            g = prices.subgradient(best_y, setup.coupling @ x, setup.lower, setup.upper)
+            y = prices.polyak_step(best_y, g, state.bound, target, theta, setup.lower,
+                                   setup.upper)
         return None
 
-    def _try_plan(self, x: np.ndarray) -> None:
-        """Fix-and-complete from x, unless these fixings were tried already."""
-        key = np.round(x[self.fixed]).astype(np.int64).tobytes()
+    def _try_plan(self, x: np.ndarray, have: np.ndarray) -> None:
+        """Fix-and-complete from x (the integers of blocks with a solution), unless these
+        fixings were tried already."""
+        fixed = self.fixed & have
+        key = np.round(x[fixed]).astype(np.int64).tobytes() + fixed.tobytes()
         if key in self.state.tried or self.left() < 1.0:
             return
         self.state.tried.add(key)
         done = build_plan(self.setup.compiled, self.setup.structure, x, self.options,
-                          self.left())
+                          self.left(), fixed)
         self._keep(done, f"round {len(self.state.rounds) + 1} fixings")
 
     def _keep(self, done: Completion, source: str) -> None:

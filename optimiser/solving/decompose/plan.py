@@ -101,21 +101,17 @@ def _solution(values: np.ndarray) -> highspy.HighsSolution:
 
 
 def build_plan(compiled: Compiled, structure: Structure, x: np.ndarray, options: SolverOptions,
-               time_limit: float) -> Completion:
-    """Fix and complete; repair by freeing the schemes behind broken coupling rows."""
-    fixed = fixable(compiled, structure)
-    freed: list[str] = []
-    spent = 0.0
-    for attempt in range(2):
-        mask = fixed & ~np.isin(structure.column_block,
-                                [structure.blocks.index(s) for s in freed])
-        done = complete(compiled, mask, x, options, time_limit - spent)
-        spent += done.seconds
-        if done.values is not None or attempt == 1 or time_limit - spent < 1.0:
-            done.freed, done.seconds = freed, spent
-            return done
-        freed = broken_schemes(structure, compiled, x)
-        if not freed:
-            done.seconds = spent
-            return done
-    raise AssertionError("unreachable")
+               time_limit: float, fixed: np.ndarray) -> Completion:
+    """Fix (the columns marked fixed) and complete; repair by freeing the schemes behind
+    broken coupling rows."""
+    done = complete(compiled, fixed, x, options, time_limit)
+    if done.values is not None or time_limit - done.seconds < 1.0:
+        return done
+    freed = broken_schemes(structure, compiled, x)
+    if not freed:
+        return done
+    blocks = [structure.blocks.index(s) for s in freed]
+    mask = fixed & ~np.isin(structure.column_block, blocks)
+    again = complete(compiled, mask, x, options, time_limit - done.seconds)
+    again.freed, again.seconds = freed, done.seconds + again.seconds
+    return again

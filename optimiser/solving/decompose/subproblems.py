@@ -9,11 +9,16 @@ valid when a block stops at its gap or time limit (docs/decomposition.md).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import highspy
 import numpy as np
 import scipy.sparse as sp
+
+from optimiser.solving.decompose.bounds import implied_bounds
+
+MIN_SECONDS = 0.5  # a block past its round's deadline still gets this long (its LP, usually)
 
 
 @dataclass
@@ -40,6 +45,7 @@ class BlockTask:
     time_limit: float
     seed: int
     relax: bool = False  # solve the block's LP relaxation instead (a check on the prices)
+    deadline: float | None = None  # wall-clock time (time.time()) by which the round must end
 
 
 @dataclass
@@ -73,10 +79,14 @@ def _lp(task: BlockTask) -> highspy.HighsLp:
 
 
 def solve_block(task: BlockTask) -> BlockSolution:
-    """Solve one block (runs in a worker: imports and state are its own)."""
+    """Solve one block (runs in a worker: imports and state are its own). A block started
+    late in its round gets only the time left to the round's deadline."""
+    limit = task.time_limit
+    if task.deadline is not None:
+        limit = max(min(limit, task.deadline - time.time()), MIN_SECONDS)
     h = highspy.Highs()
     for name, value in (("output_flag", False), ("threads", 1), ("random_seed", task.seed),
-                        ("mip_rel_gap", task.gap), ("time_limit", task.time_limit)):
+                        ("mip_rel_gap", task.gap), ("time_limit", limit)):
         h.setOptionValue(name, value)
     h.passModel(_lp(task))
     h.run()
@@ -108,11 +118,14 @@ def _solution(h: highspy.Highs, task: BlockTask) -> BlockSolution:
 
 
 def block_problems(structure, compiled) -> list[BlockProblem]:
-    """Cut the full model into its blocks' own problems (coupling rows left out)."""
+    """Cut the full model into its blocks' own problems (coupling rows left out), with the
+    column bounds the full model's rows imply where the model states none
+    (optimiser.solving.decompose.bounds)."""
     lp = compiled.lp
     csc = structure.csr.tocsc()
     row_lower, row_upper = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
-    col_lower, col_upper = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
+    col_lower, col_upper = implied_bounds(structure.csr, row_lower, row_upper,
+                                          np.asarray(lp.col_lower_), np.asarray(lp.col_upper_))
     integer = np.array([int(k) == int(highspy.HighsVarType.kInteger) for k in lp.integrality_],
                        dtype=bool) if len(lp.integrality_) else np.zeros(lp.num_col_, bool)
     out = []
