@@ -21,6 +21,7 @@ from optimiser.inputs.load import CommandLineError, InputError
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_VERIFY = 0, 1, 2, 3, 4
 EXIT_USAGE = 64  # as sysexits' EX_USAGE; click's own 2 would read as "no plan meets the rules"
 EXIT_INTERRUPTED = 130
+POSITIVE = click.FloatRange(min=0, min_open=True)
 EXIT_CODES = (
     "Exit codes: 0 done (plan written); 1 a mistake in the input data, a model file or the "
     "output folder; 2 no plan meets the rules; 3 no plan found within the time limit; 4 a "
@@ -167,10 +168,11 @@ def _sweep_folder(kw: dict) -> Path:
               type=click.Path(path_type=Path), help="Folder that receives results/<model name>/.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Change one setting of the model file, e.g. --set policy.cqc_floor=good.")
-@click.option("--time-limit", type=float, help="Seconds before the best plan found is taken.")
-@click.option("--gap", type=float, help="Relative optimality gap to stop at (0.001 = 0.1 %).")
-@click.option("--threads", type=int, help="HiGHS threads.")
-@click.option("--seed", type=int, help="HiGHS random seed.")
+@click.option("--time-limit", type=POSITIVE, help="Seconds before the best plan found is taken.")
+@click.option("--gap", type=click.FloatRange(0, 1),
+              help="Relative optimality gap to stop at (0.001 = 0.1 %).")
+@click.option("--threads", type=click.IntRange(0), help="HiGHS threads.")
+@click.option("--seed", type=click.IntRange(0, 2**31 - 1), help="HiGHS random seed.")
 @click.option("--no-charts", is_flag=True, help="Skip the PNG charts.")
 @solve_method_options
 @with_report(lambda kw: Path(kw["out_root"]) / _model_name(kw["model_file"], kw["overrides"]))
@@ -252,7 +254,8 @@ def _report(outcome) -> int:
 @click.option("--out", "out_root", default="results", show_default=True,
               type=click.Path(path_type=Path),
               help="Folder that receives each model's plan and compare/ with the comparison.")
-@click.option("--time-limit", type=float, help="Seconds per model before its best plan is taken.")
+@click.option("--time-limit", type=POSITIVE,
+              help="Seconds per model before its best plan is taken.")
 @solve_method_options
 @with_report(lambda kw: Path(kw["out_root"]) / "compare")
 def compare(model_files: tuple[Path, ...], out_root: Path, time_limit: float | None,
@@ -352,7 +355,7 @@ def _solve_models(files: list[Path], out_root: Path, overrides: dict[str, object
               "the model does not remove it.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Change one setting of the model file first.")
-@click.option("--time-limit", type=float, help="Seconds per solve.")
+@click.option("--time-limit", type=POSITIVE, help="Seconds per solve.")
 @solve_method_options
 def marginal(model_file: Path, out_root: Path, overrides: tuple[str, ...],
              time_limit: float | None, method: str | None, workers: int | None,
@@ -486,7 +489,7 @@ def generate(out_dir: Path, n_schemes: int, n_providers: int | None, seed: int) 
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the draws.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Change a model-file setting in every scenario.")
-@click.option("--time-limit", type=float, help="Seconds per scenario.")
+@click.option("--time-limit", type=POSITIVE, help="Seconds per scenario.")
 @click.option("--workers", type=int, default=1, show_default=True,
               help="Scenarios solved at once, each in its own process.")
 @click.option("--scheduler", metavar="ADDRESS",
@@ -532,6 +535,7 @@ def sweep(model_file: Path | None, sweep_file: Path | None, varies: tuple[str, .
         base_fixed = dict(_parse_override(o) for o in base_overrides)
         spec = replace(spec, fixed={**spec.fixed, **fixed},
                        base_fixed={**spec.base_fixed, **base_fixed})
+        _check_sweep(sweeps, spec, out_dir)
         if scheduler is not None:
             _check_scheduler(scheduler)
         outcome = _run_sweep(sweeps, spec, out_dir, workers, scheduler, reuse=not rebuild)
@@ -547,6 +551,16 @@ def sweep(model_file: Path | None, sweep_file: Path | None, varies: tuple[str, .
     console.print(f"Sweep written to {outcome.folder}/ ({len(outcome.solved)} solved, "
                   f"{len(outcome.skipped)} already done)")
     sys.exit(EXIT_OK)
+
+
+def _check_sweep(sweeps, spec, out_dir: Path | None) -> None:
+    """Before any scenario is solved: the model file with the sweep's settings (every scenario
+    and the base's own) must be valid, and the sweep's folder writable."""
+    from optimiser.inputs.config import load_scenario
+    from optimiser.plan.files import check_output_folder
+
+    load_scenario(spec.model_file, {**spec.fixed, **spec.base_fixed})
+    check_output_folder(Path(out_dir) if out_dir is not None else sweeps.default_out(spec))
 
 
 def _check_scheduler(address: str, seconds: float = 5.0) -> None:

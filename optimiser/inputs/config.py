@@ -423,11 +423,14 @@ def _resolve(dataset: Path, model_file: Path) -> Path:
 def _set_nested(raw: dict, dotted: str, value: object) -> None:
     """Apply an override such as ``policy.cqc_floor = good`` to the raw TOML tree (UNSET
     removes the key, so its default applies)."""
-    node = raw
+    node, schema = raw, Scenario
     *parents, leaf = dotted.split(".")
     for depth, part in enumerate(parents):
         node = node.setdefault(part, {})
-        if not isinstance(node, dict):
+        field = schema.model_fields.get(part) if schema is not None else None
+        kind = field.annotation if field is not None else None
+        schema = kind if isinstance(kind, type) and issubclass(kind, BaseModel) else None
+        if not isinstance(node, dict) or (field is not None and schema is None):
             where = ".".join(parents[: depth + 1])
             raise CommandLineError([f"--set {dotted}: {where} is a setting, not a section, so "
                                     f"it has no key {'.'.join(dotted.split('.')[depth + 1:])!r}"])
