@@ -35,10 +35,8 @@ def share_reached(carers: int, calls_per_hour: float, call_minutes: float,
     erlangs = calls_per_hour * call_minutes / 60.0
     if erlangs <= 0:
         return 1.0
-    if carers <= erlangs:
-        return 0.0
-    late = waiting_probability(carers, erlangs)
-    return 1.0 - late * math.exp(-(carers - erlangs) * target_minutes / call_minutes)
+    late = waiting_probability(carers, erlangs)  # 1 when overloaded: then nobody in time
+    return max(0.0, 1.0 - late * math.exp(-(carers - erlangs) * target_minutes / call_minutes))
 
 
 def floating_carers(calls_per_hour: float, call_minutes: float, target_minutes: float,
@@ -46,7 +44,7 @@ def floating_carers(calls_per_hour: float, call_minutes: float, target_minutes: 
     """Fewest floating carers that reach ``share`` of calls within the target (0 without calls)."""
     if calls_per_hour <= 0:
         return 0
-    carers = math.floor(calls_per_hour * call_minutes / 60.0) + 1
+    carers = 1
     while share_reached(carers, calls_per_hour, call_minutes, target_minutes) < share:
         carers += 1
         if carers > MOST_STAFF:
