@@ -264,6 +264,17 @@ class Search:
             plan = self.state.plan if math.isfinite(self.state.plan) else None
             self.progress(time.perf_counter() - self.start, plan, self.state.bound)
 
+    def _finish_progress(self) -> Progress | None:
+        """The finish's progress, with the better of its bound and the Lagrangian one."""
+        if self.progress is None:
+            return None
+        best, report = self.state.bound, self.progress
+
+        def both(seconds: float, plan: float | None, bound: float | None) -> None:
+            report(time.perf_counter() - self.start, plan,
+                   best if bound is None else max(best, bound))
+        return both
+
     def _single_finish(self) -> None:
         """HiGHS on the whole model from the best plan, with the time left; its bound counts
         too (any valid bound does)."""
@@ -276,7 +287,7 @@ class Search:
             sol.col_value = list(map(float, self.state.values))
             sol.value_valid = True
             h.setSolution(sol)
-        result, values = run_held(h, compiled, self.progress)
+        result, values = run_held(h, compiled, self._finish_progress())
         self.state.proven_infeasible = result.status == INFEASIBLE
         if result.bound is not None:
             self.state.bound = max(self.state.bound, result.bound)
