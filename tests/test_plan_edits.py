@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from factory import offsite, provider, resident, scheme, visit, write_dataset, write_model
+from factory import write_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_checks import _rich_dataset as _dataset  # every column of every table gets a figure
 
 from optimiser.inputs.config import Scenario
 from optimiser.inputs.load import load_dataset
@@ -40,48 +41,6 @@ MODELS: dict[str, dict] = {
                "budget_topup_share": 5.0},
 }
 DELTAS = (1.0, -1.0, 0.5, 7.0, -3.25, 100.0)
-
-
-def _dataset(folder: Path) -> Path:
-    """Two schemes and zones, calls, double-ups, preferences, travel, fixed costs, a direct
-    payment: every column of every table gets a figure."""
-    return write_dataset(
-        folder,
-        schemes=[scheme(day_calls_per_hour=2, night_calls_per_hour=1,
-                        lone_working_at_night="false"),
-                 scheme(scheme_id="S2", name="Willow House", zone="South", day_min_staff=2)],
-        providers=[
-            provider(zones="North|South", min_block_hours=100, satisfaction=70),
-            provider(provider_id="P3", name="Three", zones="South", block_rate_day=18,
-                     cqc_rating="outstanding", satisfaction=95),
-            offsite(provider_id="P2", name="Two", zones="North|South", framework_rate_day=12,
-                    framework_rate_night=20, framework_rate_weekend=14,
-                    travel_minutes_per_visit=15, framework_admission_cost=520,
-                    framework_monitoring_cost=260, satisfaction=90),
-        ],
-        residents=[
-            resident(weekly_budget=2000),
-            resident(resident_id="R2", preferred_provider="P2", preference_strength="strong",
-                     weekly_budget=60),
-            resident(resident_id="R3", wants_direct_payment="true", weekly_budget=50),
-            resident(resident_id="R4", scheme_id="S2", weekly_budget=30, preferred_provider="P3",
-                     preference_strength="weak", support_tier=5),
-            resident(resident_id="R5", scheme_id="S2", weekly_budget=2000),
-            resident(resident_id="R6", needs_band="none", weekly_budget=0),
-        ],
-        visits=[
-            visit(), visit(day="Sun", start="23:30", minutes=90),
-            visit(resident_id="R2", carers=2, minutes=30),
-            visit(resident_id="R2", day="Sat", start="07:45", minutes=45),
-            visit(resident_id="R3", day="Sat"),
-            visit(resident_id="R4", day="Wed", start="22:15", minutes=30, carers=2),
-            visit(resident_id="R5", day="Tue", start="08:00", minutes=120, carers=2),
-            visit(resident_id="R5", day="Thu", start="12:30"),
-        ],
-        costs={"coordination_per_provider_scheme_per_week": 5,
-               "block_contract_management_per_year": 1040,
-               "direct_payment_admin_per_year": 104},
-    )
 
 
 @pytest.fixture(scope="module")
