@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 from factory import resident, visit, write_dataset, write_model
 
 from optimiser.cli import main
-from optimiser.inputs.load import InputError, load_dataset
+from optimiser.inputs.load import MAX_ERRORS_SHOWN, InputError, load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIREFORD = ROOT / "data" / "shireford"
@@ -405,6 +405,27 @@ def test_problems_are_collected_within_a_table(data: Path) -> None:
         "schemes.csv: row 5, column 'day_min_staff' = 'x': must be a number",
         "schemes.csv: row 6, column 'flats' = 2000: must be at most 1000",
     ]
+
+
+def test_problems_are_in_row_order_by_number(data: Path) -> None:
+    """Row 10 comes after row 9 (as numbers, not as text)."""
+    set_cell(data, "residents", 10, "weekly_budget", "-5")
+    set_cell(data, "residents", 9, "weekly_budget", "-6")
+    assert problems(data) == [
+        "residents.csv: row 9, column 'weekly_budget' = -6: must be at least 0",
+        "residents.csv: row 10, column 'weekly_budget' = -5: must be at least 0",
+    ]
+
+
+def test_long_lists_of_problems_are_cut_with_a_count() -> None:
+    many = [f"problem {i}" for i in range(MAX_ERRORS_SHOWN + 3)]
+    lines = str(InputError(many)).splitlines()
+    assert lines[0] == f"The input data has {MAX_ERRORS_SHOWN + 3} problem(s):"
+    assert lines[1:3] == ["  - problem 0", "  - problem 1"]
+    assert lines[-1] == "  ... and 3 more problem(s)"
+    assert len(lines) == 1 + MAX_ERRORS_SHOWN + 1
+    exact = str(InputError(many[:MAX_ERRORS_SHOWN])).splitlines()
+    assert len(exact) == 1 + MAX_ERRORS_SHOWN and exact[-1].startswith("  - ")
 
 
 def test_non_number_does_not_hide_range_errors_in_its_column(data: Path) -> None:
