@@ -710,8 +710,12 @@ def test_mean_satisfaction_floor(rich_plan: Path) -> None:
 def test_cost_line_changed(simple_plan: Path, tmp_path: Path) -> None:
     run = copy_of(simple_plan, tmp_path)
     set_cells(run, "cost_lines", {"line": "framework_care"}, weekly_gbp="16")
+    # The annual figure (780 = 15 x 52) no longer matches the edited week either.
     assert verify_folder(run) == ["cost: line framework_care is GBP 16.00 a week in "
-                                  "cost_lines.csv, but the rates give GBP 15.00"]
+                                  "cost_lines.csv, but the rates give GBP 15.00",
+                                  "cost: line framework_care is GBP 780.00 a year in "
+                                  "cost_lines.csv, but GBP 16.00 a week x 52 weeks is "
+                                  "GBP 832.00"]
 
 
 def test_total_and_annual_lines(simple_plan: Path, tmp_path: Path) -> None:
@@ -720,8 +724,8 @@ def test_total_and_annual_lines(simple_plan: Path, tmp_path: Path) -> None:
     problems = verify_folder(run)
     assert "cost: line total is GBP 4,030.00 a week in cost_lines.csv, but the rates give " \
            "GBP 4,027.00" in problems
-    assert "cost: line total is GBP 1.00 a year in cost_lines.csv, but GBP 4,027.00 a week x " \
-           "52 weeks is GBP 209,404.00" in problems
+    assert "cost: line total is GBP 1.00 a year in cost_lines.csv, but GBP 4,030.00 a week x " \
+           "52 weeks is GBP 209,560.00" in problems
 
 
 def test_objective_changed(simple_plan: Path, tmp_path: Path) -> None:

@@ -245,8 +245,10 @@ def cost_lines(plan_parts: dict[str, pd.DataFrame], p: Params) -> pd.DataFrame:
         "description": list(COST_LINES.values()),
         "weekly_gbp": [round(float(weekly[k]), 2) for k in COST_LINES],
     })
+    # The total is the exact sum rounded once, not the sum of rounded lines (whose rounding
+    # errors add up and, times the weeks of a year, would move the annual total by pounds).
     total = pd.DataFrame({"line": ["total"], "description": ["Total"],
-                          "weekly_gbp": [round(frame["weekly_gbp"].sum(), 2)]})
+                          "weekly_gbp": [round(sum(float(weekly[k]) for k in COST_LINES), 2)]})
     frame = pd.concat([frame, total], ignore_index=True)
     frame["annual_gbp"] = (frame["weekly_gbp"] * p.weeks_per_year).round(2)
     return frame

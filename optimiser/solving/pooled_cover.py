@@ -157,8 +157,8 @@ def cover_funding_table(accounts: pd.DataFrame, plan: Plan, params: Params) -> p
     out["care_drawn"] = out["scheme_id"].map(final["care_drawn"])
     out["team_cost"] = out["scheme_id"].map(final["team_cost"])
     out["team_cost_if_kept"] = accounts["team_cost"].to_numpy()
-    out["restore_cost_weekly"] = accounts["shortfall"].where(~out["has_24h_cover"], 0.0)
-    out["restore_cost_annual"] = out["restore_cost_weekly"] * weeks
+    out["restore_cost_weekly"] = accounts["shortfall"].where(~out["has_24h_cover"], 0.0).round(2)
+    out["restore_cost_annual"] = out["restore_cost_weekly"] * weeks  # the written weekly figure
     out["finding"] = [
         _finding(row) for row in out.assign(left=accounts["left_for_cover"].to_numpy())
         .itertuples()
