@@ -78,6 +78,6 @@ def add_contracts(m: pyo.ConcreteModel, p: Params) -> None:
     m.one_block_contract = pyo.Constraint(m.SCHEMES, rule=one_block_contract)
     m.min_schemes_with_cover = p.scenario.policy.min_schemes_with_cover
     if m.min_schemes_with_cover > 0:
-        m.schemes_keeping_cover = pyo.Constraint(rule=schemes_keeping_cover)
+        m.schemes_keeping_cover = pyo.Constraint(expr=schemes_keeping_cover(m))
     m.minimum_viable_volume = pyo.Constraint(m.BLOCK, rule=minimum_viable_volume)
     m.hours_only_under_award = pyo.Constraint(m.BLOCK, m.BANDS, rule=hours_only_under_award)

@@ -178,7 +178,7 @@ def _satisfaction(m: pyo.ConcreteModel, p: Params, target: float) -> None:
     _block_care_credit(m, p)
     m.satisfaction_hours = pyo.Var(m.SCHEMES, within=pyo.NonNegativeReals)
     m.satisfaction_hours_by_scheme = pyo.Constraint(m.SCHEMES, rule=satisfaction_hours_by_scheme)
-    m.mean_satisfaction = pyo.Constraint(rule=mean_satisfaction)
+    m.mean_satisfaction = pyo.Constraint(expr=mean_satisfaction(m))
 
 
 def add_policy(m: pyo.ConcreteModel, p: Params) -> None:
@@ -198,7 +198,7 @@ def add_policy(m: pyo.ConcreteModel, p: Params) -> None:
         m.STRONG_PREFERENCES, rule=strong_preference_honoured)
     m.min_preference_share = policy.min_preference_share
     if policy.min_preference_share > 0 and stated:
-        m.preference_share = pyo.Constraint(rule=preference_share)
+        m.preference_share = pyo.Constraint(expr=preference_share(m))
     m.DIRECT_PAYMENT_REQUESTS = pyo.Set(initialize=sorted(m.direct_route))
     m.direct_payment_request_honoured = pyo.Constraint(
         m.DIRECT_PAYMENT_REQUESTS, rule=direct_payment_request_honoured)
@@ -209,5 +209,5 @@ def add_policy(m: pyo.ConcreteModel, p: Params) -> None:
         _block_care_credit(m, p)
         m.cover_hours = cover_hours(p)
         m.total_hours = pyo.Var(within=pyo.NonNegativeReals)
-        m.total_commissioned_hours = pyo.Constraint(rule=total_commissioned_hours)
+        m.total_commissioned_hours = pyo.Constraint(expr=total_commissioned_hours(m))
         m.market_share = pyo.Constraint(m.SUPPLIERS, rule=market_share)
