@@ -10,7 +10,6 @@ import json
 import os
 import platform
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,7 +32,7 @@ except ImportError:  # not a POSIX system: the swap is still two renames, unlock
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SUMMARY_TEXT = "summary.txt"
-OPTIONAL = {"distributed", "dask", "pyarrow"}  # recorded when a run imported them
+OPTIONAL = ("distributed", "dask", "pyarrow")  # extras: recorded where installed
 PACKAGES = ("optimiser", "pyomo", "highspy", "pandas", "numpy", "pandera", "click")
 
 
@@ -69,23 +68,18 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def versions() -> dict[str, str]:
-    """Python and every installed package the run used: everything the optimiser requires
-    (recursively), and the optional ones (Dask, pyarrow) when this process imported them."""
+    """Python and every installed package a run can use: everything the optimiser requires
+    (recursively) and the optional extras (Dask, pyarrow) where installed. Not what this process
+    happened to import, so that two runs of the same model record the same versions."""
     out = {"python": platform.python_version()}
     names = {n.lower() for n in PACKAGES} | _required_distributions("optimiser")
-    names |= {n.lower() for n in _imported_distributions()} & OPTIONAL
+    names |= {n for n in OPTIONAL if _installed(n)}
     for name in sorted(names):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
-
-
-def _imported_distributions() -> set[str]:
-    by_module = metadata.packages_distributions()
-    top = {name.split(".")[0] for name in list(sys.modules)}
-    return {dist for module in top for dist in by_module.get(module, [])}
 
 
 def _required_distributions(root: str) -> set[str]:
