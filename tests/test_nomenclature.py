@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "model.md"
 MODULES = sorted((ROOT / "optimiser" / "model").glob("*.py")) + [
-    ROOT / "optimiser" / "inputs" / "params.py"
+    ROOT / "optimiser" / "inputs" / name for name in ("params.py", "routes.py", "peaks.py")
 ]
 GREEK_NAMES = (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from optimiser.inputs.params import ROUTE_LABELS, Params
+from optimiser.inputs.params import Params
+from optimiser.inputs.routes import ROUTE_LABELS
 from optimiser.inputs.schema import DAYS
 from optimiser.model.objective import COST_LINES, cash_allocations
 from optimiser.solving.highs import SolveResult
