@@ -426,6 +426,8 @@ def test_long_lists_of_problems_are_cut_with_a_count() -> None:
     assert len(lines) == 1 + MAX_ERRORS_SHOWN + 1
     exact = str(InputError(many[:MAX_ERRORS_SHOWN])).splitlines()
     assert len(exact) == 1 + MAX_ERRORS_SHOWN and exact[-1].startswith("  - ")
+    one_more = str(InputError(many[:MAX_ERRORS_SHOWN + 1])).splitlines()
+    assert one_more[-1] == "  ... and 1 more problem(s)"
 
 
 def test_non_number_does_not_hide_range_errors_in_its_column(data: Path) -> None:
