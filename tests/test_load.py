@@ -378,6 +378,37 @@ def test_costs_default_used_when_optional_name_missing(data: Path) -> None:
     assert load_dataset(data).costs["weeks_per_year"] == 52.143
 
 
+def _set_cost(folder: Path, name: str, value: str) -> None:
+    write_rows(folder, "costs", [[r[0], value, *r[2:]] if r[0] == name else r
+                                 for r in read_rows(folder, "costs")])
+
+
+@pytest.mark.parametrize(("name", "value", "expected"), [
+    ("framework_term_years", "0", ["costs.csv: framework_term_years must be greater than 0"]),
+    ("framework_term_years", "0.5", None),
+    ("direct_payment_satisfaction", "101",
+     ["costs.csv: direct_payment_satisfaction must be at most 100"]),
+    ("direct_payment_satisfaction", "100", None),
+])
+def test_costs_rules_at_their_bounds(data: Path, name: str, value: str,
+                                     expected: list[str] | None) -> None:
+    _set_cost(data, name, value)
+    if expected is None:
+        assert load_dataset(data).costs[name] == float(value)
+    else:
+        assert problems(data) == expected
+
+
+def test_zero_and_infinite_numbers_are_refused(data: Path) -> None:
+    # Every number column has an upper bound, so infinity meets it before the finiteness rule.
+    set_cell(data, "schemes", 2, "mean_call_minutes", "0")
+    set_cell(data, "schemes", 3, "mean_call_minutes", "inf")
+    assert problems(data) == [
+        "schemes.csv: row 2, column 'mean_call_minutes' = 0: must be greater than 0",
+        "schemes.csv: row 3, column 'mean_call_minutes' = inf: must be at most 240",
+    ]
+
+
 # --------------------------------------------------------------------------- collecting
 
 
