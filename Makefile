@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 MODEL  ?= models/optimised.toml
 
-.PHONY: venv solve test bench lint compare sweep clean mutate
+.PHONY: venv solve test test-slow bench lint compare sweep clean mutate
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ solve: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check optimiser tests
 	$(BIN)/python -m pytest
+
+# End-to-end checks too long for every run (every commissioning model solved twice).
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow
 
 # Mutation testing (not run in CI): plants one small change at a time in the model, the
 # parameters, the loader and the checker and runs only the tests that reach the changed
