@@ -118,11 +118,11 @@ def _pool_stage(data, scenario: Scenario, outcome: Outcome, log_file: Path | Non
     if stage.scenario is None:
         outcome.result, outcome.reasons = stage.result, stage.reasons
         return None
-    return stage.scenario, stage.accounts
     if not stage.proven:
         outcome.notes.append(
             f"At least {stage.kept} schemes' pooled budgets can pay for their 24-hour cover; the "
             "search stopped before proving that no plan keeps more.")
+    return stage.scenario, stage.accounts
 
 
 def _verifier(params: Params):
