@@ -17,7 +17,8 @@ PRESETS: dict[str, int] = {"S": 1, "M": 25, "L": 80}
 def main(argv: Sequence[str] | None = None) -> None:
     """Command line: ``python -m optimiser.inputs.generate OUT --preset M --seed 1`` or
     ``--shireford``."""
-    parser = argparse.ArgumentParser(description="Write a synthetic ECH dataset (five CSVs).")
+    parser = argparse.ArgumentParser(prog="python -m optimiser.inputs.generate",
+                                     description="Write a synthetic ECH dataset (five CSVs).")
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--shireford", action="store_true", help="the bundled example")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="M")
