@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from optimiser.solving.decompose.bounds import implied_bounds
 
-MIN_SECONDS = 0.5  # a block with less than this left before its round's deadline solves its LP
+MIN_SECONDS = 0.5  # a block past its round's deadline still gets this long
 
 
 @dataclass
@@ -53,8 +53,7 @@ class BlockSolution:
     """What one block's solve gave: a plan for its columns, its value and a proven bound."""
 
     name: str
-    status: str  # "optimal", "feasible" (stopped early), "infeasible", "unbounded", "none",
-    # "late" (past the round's deadline: LP bound only)
+    status: str  # "optimal", "feasible" (stopped early), "infeasible", "unbounded", "none"
     objective: float
     bound: float  # a valid lower bound on the block's minimum at these costs
     values: np.ndarray | None
@@ -81,15 +80,12 @@ def _lp(task: BlockTask) -> highspy.HighsLp:
 
 def solve_block(task: BlockTask) -> BlockSolution:
     """Solve one block (runs in a worker: imports and state are its own). A block started
-    late in its round gets only the time left to the round's deadline; one started after it
-    solves only its LP relaxation, whose value is still a valid bound (no plan to fix)."""
+    late in its round gets only the time left to the round's deadline (at least MIN_SECONDS,
+    often enough for a first plan to fix); one stopped before its root LP is bounded by its
+    LP relaxation, whose value is still a valid bound."""
     limit = task.time_limit
     if task.deadline is not None:
-        left = task.deadline - time.time()
-        if left < MIN_SECONDS and not task.relax:
-            late = solve_block(replace(task, relax=True, deadline=None))
-            return replace(late, status="late", values=None)
-        limit = max(min(limit, left), MIN_SECONDS)
+        limit = max(min(limit, task.deadline - time.time()), MIN_SECONDS)
     h = highspy.Highs()
     for name, value in (("output_flag", False), ("threads", 1), ("random_seed", task.seed),
                         ("mip_rel_gap", task.gap), ("time_limit", limit)):
@@ -99,7 +95,8 @@ def solve_block(task: BlockTask) -> BlockSolution:
     solution = _solution(h, task)
     if not task.relax and solution.bound == -math.inf and solution.status in ("feasible", "none"):
         # Stopped before its root LP: the LP relaxation's value is the bound it proves.
-        solution.bound = solve_block(replace(task, relax=True, deadline=None)).bound
+        relaxed = replace(task, relax=True, deadline=None, time_limit=highspy.kHighsInf)
+        solution.bound = solve_block(relaxed).bound
     return solution
 
 
