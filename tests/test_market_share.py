@@ -56,6 +56,9 @@ def test_care_under_a_competitors_block_counts_not_idle_staff(tmp_path):
                         outcome.params.scenario)
     hours = commissioned_hours(ctx)
     assert hours["P1"] == pytest.approx(253) and hours["P2"] == pytest.approx(169)
+    written = outcome.plan.providers.set_index("provider_id")
+    assert written.at["P1", "commissioned_hours"] == pytest.approx(253)
+    assert written.at["P1", "market_share"] == pytest.approx(253 / 422, abs=1e-6)
 
 
 def test_idle_shift_at_a_competitors_scheme_cannot_meet_the_cap(tmp_path):

@@ -161,7 +161,12 @@ TABLES: dict[str, tuple[str, dict[str, Column]]] = {
         "total_hours": C("All hours the provider supplies.", "hours/week", "hours"),
         "weekly_capacity_hours": C("Hours the provider can supply a week.", "hours/week",
                                    "hours"),
-        "market_share": C("Share of all hours supplied in the plan.", "share (0-1)", "share"),
+        "commissioned_hours": C("Hours commissioned from the provider, by need: cover and "
+                                "care hours under its blocks, plus paid hours bought by the "
+                                "hour (idle rota hours are not counted).", "hours/week",
+                                "hours"),
+        "market_share": C("Share of all commissioned hours (the market-share rule's measure).",
+                          "share (0-1)", "share"),
     }),
     "tiers": ("Support tiers: who is on each and what its check visits cost.", {
         "tier": C("Support tier, 1* to 5*.", "", "count"),

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from optimiser.inputs.params import Params
+from optimiser.inputs.params import Params, cover_hours
 from optimiser.inputs.routes import ROUTE_LABELS
 from optimiser.inputs.schema import DAYS
 from optimiser.model.objective import COST_LINES, cash_allocations
@@ -202,8 +202,23 @@ def _framework(m: pyo.ConcreteModel, p: Params, allocations: pd.DataFrame) -> pd
     return fw[cols].sort_values("provider_id").reset_index(drop=True)
 
 
-def _providers(p: Params, rota: pd.DataFrame, allocations: pd.DataFrame) -> pd.DataFrame:
-    """Hours each provider supplies against its capacity and its share of the market."""
+def _commissioned(p: Params, allocations: pd.DataFrame, blocks: pd.DataFrame) -> pd.Series:
+    """Hours commissioned from each provider by need (docs/model.md, commissioned hours): the
+    cover hours of each scheme it holds and the contact hours of the care under its block, plus
+    the paid hours of packages bought by the hour."""
+    cover = pd.Series(cover_hours(p))
+    holder = blocks.set_index("scheme_id")["provider_id"]
+    under = allocations[allocations["route_kind"] == "block"]
+    contact = (under["package_hours"] * under["share"]).groupby(under["scheme_id"]).sum()
+    held = cover.reindex(holder.index, fill_value=0.0).add(
+        contact.reindex(holder.index, fill_value=0.0))
+    return held.groupby(holder).sum()
+
+
+def _providers(p: Params, rota: pd.DataFrame, allocations: pd.DataFrame,
+               blocks: pd.DataFrame) -> pd.DataFrame:
+    """Hours each provider supplies against its capacity, and its share of the hours
+    commissioned (the market-share rule's measure: by need, not by rota)."""
     block = rota.groupby("provider_id")["staff_hours"].sum().rename("block_staff_hours")
     paid = allocations[allocations["route_kind"].isin(["spot", "framework"])].merge(
         p.routes[["resident_id", "provider_id", "kind", "paid_hours"]].rename(
@@ -215,8 +230,11 @@ def _providers(p: Params, rota: pd.DataFrame, allocations: pd.DataFrame) -> pd.D
     frame = frame[frame["total_hours"] > 0]
     cap = p.providers.set_index("provider_id")["weekly_capacity_hours"]
     frame["weekly_capacity_hours"] = cap.reindex(frame.index)
-    total = frame["total_hours"].sum()
-    frame["market_share"] = (frame["total_hours"] / total).round(6) if total else 0.0
+    commissioned = _commissioned(p, allocations, blocks).add(
+        package.reindex(frame.index, fill_value=0.0), fill_value=0.0)
+    frame["commissioned_hours"] = commissioned.reindex(frame.index, fill_value=0.0)
+    total = frame["commissioned_hours"].sum()
+    frame["market_share"] = (frame["commissioned_hours"] / total).round(6) if total else 0.0
     frame.index.name = "provider_id"
     return frame.reset_index().sort_values("provider_id").reset_index(drop=True)
 
@@ -376,7 +394,7 @@ def extract_plan(m: pyo.ConcreteModel, p: Params, result: SolveResult) -> Plan:
         "block_contracts": blocks,
         "framework": _framework(m, p, allocations),
         "cover": _cover(p, rota, allocations, set(blocks["scheme_id"])),
-        "providers": _providers(p, rota, allocations),
+        "providers": _providers(p, rota, allocations, blocks),
     }
     lines = cost_lines(parts, p)
     heads = headline(parts, p)

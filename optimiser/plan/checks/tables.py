@@ -35,6 +35,7 @@ from optimiser.plan.checks.context import (
 )
 from optimiser.plan.checks.costs import rota_costs
 from optimiser.plan.checks.cover import cover_table
+from optimiser.plan.checks.market import commissioned_hours
 
 RULE = "table"
 MANIFEST_KEY = "table_checksums_sha256"
@@ -376,10 +377,12 @@ def _providers(ctx: Context, t: _Table) -> None:
                  "the rota and the paid hours of the allocations")
     cap = ctx.data.providers.set_index("provider_id")["weekly_capacity_hours"]
     t.expect("weekly_capacity_hours", pid.map(cap), "providers.csv")
-    total = float(hours["total_hours"].sum())
-    t.expect("market_share", pid.map(hours["total_hours"] / total if total else
-                                     hours["total_hours"]).fillna(0.0),
-             "the provider's hours over all commissioned hours")
+    commissioned = commissioned_hours(ctx)
+    t.expect("commissioned_hours", pid.map(commissioned).fillna(0.0),
+             "cover and contact hours under its blocks plus paid hours, by need")
+    total = float(commissioned.sum())
+    t.expect("market_share", pid.map(commissioned / total if total else commissioned)
+             .fillna(0.0), "the provider's commissioned hours over all commissioned hours")
 
 
 def _eligible_preferences(ctx: Context) -> int:
