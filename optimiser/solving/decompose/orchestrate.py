@@ -44,6 +44,8 @@ from optimiser.solving.highs import (
 MAX_ROUNDS = 12
 ROUNDS_SHARE = 0.6  # of the time limit, for price rounds; the rest builds and finishes plans
 BLOCK_GAP_SHARE = 0.5  # each block is solved to this share of the requested gap
+TIGHTEN = 4.0  # while the gap is open, the next round solves the blocks this much tighter...
+MIN_GAP_SHARE = 0.05  # ...at the best prices, down to this share of the requested gap
 BLOCK_TIME_SHARE = 0.25  # of the time limit, the most one block's solve may take
 THETA_START = 0.5  # Polyak step factor, halved (and the step restarted from the best prices)
 # after every round without a better bound
@@ -123,9 +125,10 @@ class Setup:
 
 
 def _tasks(setup: Setup, y: np.ndarray, options: SolverOptions, seconds: float,
-           relax: bool = False, deadline: float | None = None) -> list[BlockTask]:
+           relax: bool = False, deadline: float | None = None,
+           share: float = BLOCK_GAP_SHARE) -> list[BlockTask]:
     costs = prices.priced_costs(setup.cost, setup.coupling, y)
-    gap = options.mip_rel_gap * BLOCK_GAP_SHARE
+    gap = options.mip_rel_gap * share
     return [BlockTask(pb, costs[pb.columns], gap, max(seconds, 1.0), options.seed, relax,
                       deadline) for pb in setup.problems]
 
@@ -211,13 +214,14 @@ class Search:
         setup, state = self.setup, self.state
         rounds_end = self.start + ROUNDS_SHARE * self.options.time_limit
         deadline = time.time() + (rounds_end - time.perf_counter())
-        theta, best_y, last = THETA_START, y, 0.0
+        theta, best_y, last, share = THETA_START, y, 0.0, BLOCK_GAP_SHARE
         for _ in range(MAX_ROUNDS):
             began = time.perf_counter()
             if state.rounds and began + last > rounds_end:
                 return None
             block_limit = min(self.left(), BLOCK_TIME_SHARE * self.options.time_limit)
-            solutions = runner(_tasks(setup, y, self.options, block_limit, deadline=deadline))
+            solutions = runner(_tasks(setup, y, self.options, block_limit, deadline=deadline,
+                                      share=share))
             solved = time.perf_counter()
             if any(s.status == "infeasible" for s in solutions):
                 return INFEASIBLE
@@ -235,6 +239,9 @@ class Search:
             self._report()
             if self.done() or not have.all():
                 return None
+            if share > MIN_GAP_SHARE:  # measured: tighter blocks raise the bound and give
+                share, y = max(share / TIGHTEN, MIN_GAP_SHARE), best_y  # better fixings
+                continue
             target = state.plan if math.isfinite(state.plan) else bound + 0.01 * abs(bound)
             g = prices.subgradient(best_y, setup.coupling @ x, setup.lower, setup.upper)
             y = prices.polyak_step(best_y, g, state.bound, target, theta, setup.lower,

@@ -49,9 +49,11 @@ def fixable(compiled: Compiled, structure: Structure) -> np.ndarray:
     return integer & first & ~in_coupling
 
 
-def broken_schemes(structure: Structure, compiled: Compiled, x: np.ndarray) -> list[str]:
+def broken_schemes(structure: Structure, compiled: Compiled, x: np.ndarray,
+                   widest: int) -> list[str]:
     """Schemes carrying activity into the coupling rows the blocks' solutions x break, leaving
-    out rows most schemes feed (a county-wide share: freeing every scheme is no repair)."""
+    out rows fed by more than `widest` schemes (a county-wide share: freeing every scheme is no
+    repair)."""
     rows = structure.coupling_rows
     sub = structure.csr[rows]
     activity = sub @ x
@@ -64,7 +66,7 @@ def broken_schemes(structure: Structure, compiled: Compiled, x: np.ndarray) -> l
         vals = sub.data[sub.indptr[i]:sub.indptr[i + 1]]
         carrying = cols[np.abs(vals * x[cols]) > TOL]
         blocks = set(structure.column_block[carrying].tolist()) - {structure.schemes}
-        if len(blocks) <= max(1, structure.schemes // 2):
+        if len(blocks) <= widest:
             out |= blocks
     return sorted(structure.blocks[b] for b in out)
 
@@ -105,13 +107,20 @@ def build_plan(compiled: Compiled, structure: Structure, x: np.ndarray, options:
     """Fix (the columns marked fixed) and complete; repair by freeing the schemes behind
     broken coupling rows."""
     done = complete(compiled, fixed, x, options, time_limit)
-    if done.values is not None or time_limit - done.seconds < 1.0:
-        return done
-    freed = broken_schemes(structure, compiled, x)
-    if not freed:
-        return done
-    blocks = [structure.blocks.index(s) for s in freed]
-    mask = fixed & ~np.isin(structure.column_block, blocks)
-    again = complete(compiled, mask, x, options, time_limit - done.seconds)
-    again.freed, again.seconds = freed, done.seconds + again.seconds
-    return again
+    spent, tried = done.seconds, [[]]
+    # First free the schemes behind rows few schemes feed (a provider's capacity or share),
+    # then behind every broken row fed by fewer than all schemes.
+    for widest in (max(1, structure.schemes // 2), structure.schemes - 1):
+        if done.values is not None or time_limit - spent < 1.0:
+            break
+        freed = broken_schemes(structure, compiled, x, widest)
+        if not freed or freed in tried:
+            continue
+        tried.append(freed)
+        blocks = [structure.blocks.index(s) for s in freed]
+        mask = fixed & ~np.isin(structure.column_block, blocks)
+        done = complete(compiled, mask, x, options, time_limit - spent)
+        spent += done.seconds
+        done.freed = freed
+    done.seconds = spent
+    return done
