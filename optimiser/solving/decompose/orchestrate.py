@@ -181,12 +181,12 @@ class Search:
         try:
             with block_runner(self.workers, self.scheduler) as runner:
                 status = self._rounds(runner, y)
+            if status is None and not self.done() and self.left() > 1.0:
+                self._single_finish()
         except KeyboardInterrupt:
             return self._finish(INTERRUPTED, "interrupted by the user"), None
         if status is not None:
             return self._finish(status, "a scheme's own rules have no plan"), None
-        if not self.done() and self.left() > 1.0:
-            self._single_finish()
         status = OPTIMAL if self.done() else (FEASIBLE if self.state.values is not None
                                               else NO_SOLUTION)
         if self.state.proven_infeasible:
@@ -295,6 +295,8 @@ class Search:
             sol.value_valid = True
             h.setSolution(sol)
         result, values = run_held(h, compiled, self._finish_progress())
+        if result.status == INTERRUPTED:  # Ctrl-C during the finish: stop, as anywhere else
+            raise KeyboardInterrupt
         self.state.proven_infeasible = result.status == INFEASIBLE
         if result.bound is not None:
             self.state.bound = max(self.state.bound, result.bound)
