@@ -80,9 +80,18 @@ def _min_block_hours(ctx: Context) -> list[str]:
 def model_shifts(rules: Shifts) -> set[tuple[int, int]]:
     """The daily shifts (start hour, hours) the model file allows, read from its own fields:
     every start with every length where starts or lengths are given, else the listed patterns."""
+    return set(numbered_shifts(rules))
+
+
+def numbered_shifts(rules: Shifts) -> list[tuple[int, int]]:
+    """The same shifts in the order the model file gives them (starts, then lengths, or the
+    listed patterns), first occurrence kept: a rota row's pattern number is day x count + this
+    position."""
     if rules.starts or rules.lengths:
-        return {(int(start), int(hours)) for start in rules.starts for hours in rules.lengths}
-    return {(int(start), int(hours)) for start, hours in rules.patterns}
+        pairs = [(int(start), int(hours)) for start in rules.starts for hours in rules.lengths]
+    else:
+        pairs = [(int(start), int(hours)) for start, hours in rules.patterns]
+    return list(dict.fromkeys(pairs))
 
 
 def check_rota(ctx: Context) -> list[str]:

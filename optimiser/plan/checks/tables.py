@@ -25,14 +25,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optimiser.inputs.config import CQC_POINTS
 from optimiser.plan.checks.context import (
     BANDS,
     Context,
     _known_alloc,
     _minutes_of_week,
     _strip_guard,
+    rating_points,
 )
+from optimiser.plan.checks.contracts import numbered_shifts
 from optimiser.plan.checks.costs import rota_costs
 from optimiser.plan.checks.cover import cover_table
 from optimiser.plan.checks.market import commissioned_hours
@@ -286,7 +287,7 @@ def _rota_table(ctx: Context, t: _Table) -> None:
     if t.missing("day", "start", "hours"):
         return
     rota = _rota(ctx)
-    shifts = ctx.scenario.shifts.shift_list()
+    shifts = numbered_shifts(ctx.scenario.shifts)
     at = _minutes_of_week(t.raw["day"], t.raw["start"])
     number = {(s, h): i for i, (s, h) in enumerate(shifts)}
     pattern = [np.nan if pd.isna(m) or m % 60 else
@@ -519,8 +520,8 @@ def _ranking(ctx: Context, t: _Table) -> None:
     r = pd.DataFrame(index=prov.index)
     r["price"] = prov[[f"framework_rate_{b}" for b in BANDS]].to_numpy(dtype=float) @ weights
     r["price_score"] = 100 * r["price"].min() / r["price"]
-    rating = prov["cqc_rating"].replace("unrated", policy.unrated_as)
-    r["quality_score"] = 100 * (rating.map(CQC_POINTS).astype(float) / 4
+    points = prov["cqc_rating"].map(lambda rating: rating_points(rating, policy.unrated_as))
+    r["quality_score"] = 100 * (points.astype(float) / 4
                                 + prov["satisfaction"].astype(float) / 100) / 2
     w = policy.rank_price_weight
     r["score"] = w * r["price_score"] + (1 - w) * r["quality_score"]
