@@ -41,6 +41,7 @@ from optimiser.solving.highs import (
     set_options,
 )
 
+GAP_ROUNDING = 1e-9  # relative: a plan and a bound this close are equal
 MAX_ROUNDS = 12
 ROUNDS_SHARE = 0.6  # of the time limit, for price rounds; the rest builds and finishes plans
 BLOCK_GAP_SHARE = 0.5  # each block is solved to this share of the requested gap
@@ -171,7 +172,8 @@ class Search:
         return self.deadline - time.perf_counter()
 
     def done(self) -> bool:
-        return self.state.gap() <= self.options.mip_rel_gap
+        # A bound equal to the plan up to rounding (1e-16 here) proves it even at a gap of 0.
+        return self.state.gap() <= self.options.mip_rel_gap + GAP_ROUNDING
 
     def run(self) -> tuple[SolveResult, np.ndarray | None]:
         setup = self.setup
