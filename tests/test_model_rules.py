@@ -96,6 +96,17 @@ def test_double_up_visit_needs_both_carers_on_duty(tmp_path):
     assert double == pytest.approx(BASE + 20)
 
 
+def test_double_up_share_under_the_block_needs_both_carers_with_splits(tmp_path):
+    # Packages may be split. Half of the 30-minute double-up visit under the block would load
+    # the slot's peak with only 2 x 0.5 = 1 carer, the one already on duty, and the other
+    # half at P2 would cost 0.5 x 25 = 12.50; but any share under the block needs both
+    # carers at once, so a second carer for an hour (GBP 20) beats P2 for all of it (25).
+    cost = weekly_cost(tmp_path, policy={"allow_splits": True}, shifts=WITH_HOUR,
+                       providers=[provider(), offsite(provider_id="P2")],
+                       visits=[visit(minutes=30, carers=2)])
+    assert cost == pytest.approx(BASE + 20)
+
+
 def test_minimum_viable_volume_moves_the_block(tmp_path):
     # P1 needs 200 staff-hours a week; the scheme needs 168. Topping P1 up costs 32 h x 20 = 640
     # (total 4630); P2 has no minimum and 10 % higher rates: 1.1 x 3990 = 4389.
@@ -180,6 +191,23 @@ def test_strong_preference_is_honoured_weak_one_is_not(tmp_path):
     assert strong == pytest.approx(BASE + 30)
 
 
+def test_strong_preference_for_the_on_site_provider_binds_while_it_holds_the_block(tmp_path):
+    # R1 (GBP 30 budget, no top-up) names P1, which can serve R1 only on site: P1's own
+    # hourly price (2 carers x 0.5 h x GBP 40 = 40) is over budget. A 30-minute visit for 2
+    # carers at 10:00 needs a second carer on duty under the block, a 15-hour day shift
+    # (15 x 20 = 300); P2 charges 2 x 0.5 x 25 = 25. Weak: P2 takes it (3990 + 25). Strong:
+    # P1 holds the block (the only on-site provider), so the care stays with it: 3990 + 300.
+    tables = {"providers": [ONSITE_DEAR, offsite(provider_id="P2")],
+              "visits": [visit(minutes=30, carers=2)]}
+    policy = {"budget_topup_share": 0.0}
+    weak = weekly_cost(tmp_path / "a", policy=policy, **tables, residents=[
+        resident(weekly_budget=30, preferred_provider="P1", preference_strength="weak")])
+    assert weak == pytest.approx(BASE + 25)
+    strong = weekly_cost(tmp_path / "b", policy=policy, **tables, residents=[
+        resident(weekly_budget=30, preferred_provider="P1", preference_strength="strong")])
+    assert strong == pytest.approx(BASE + 300)
+
+
 def test_share_of_preferences_honoured(tmp_path):
     # Two residents weakly prefer P3 (30) over P2 (25); half must be honoured: +5 once.
     providers = [ONSITE_DEAR, offsite(provider_id="P2"),
@@ -219,6 +247,19 @@ def test_block_care_counts_at_its_holders_satisfaction(tmp_path):
     assert low == pytest.approx(BASE)
     high = weekly_cost(tmp_path / "b", policy={"min_mean_satisfaction": 85}, providers=providers)
     assert high == pytest.approx(BASE + 25)
+
+
+def test_satisfaction_floor_at_a_scheme_without_an_on_site_team(tmp_path):
+    # S1 keeps no on-site team (no staff cost): only framework care, P2 (satisfaction 70) at
+    # GBP 25 or P3 (90) at 30. A floor of 80 needs P3.
+    providers = [offsite(provider_id="P2", satisfaction=70),
+                 offsite(provider_id="P3", framework_rate_day=30, satisfaction=90)]
+    policy = {"schemes_without_cover": ["S1"]}
+    cheap = weekly_cost(tmp_path / "a", policy=policy, providers=providers)
+    assert cheap == pytest.approx(25)
+    floor = weekly_cost(tmp_path / "b", policy={**policy, "min_mean_satisfaction": 80},
+                        providers=providers)
+    assert floor == pytest.approx(30)
 
 
 def _two_schemes() -> dict:
