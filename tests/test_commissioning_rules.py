@@ -126,6 +126,23 @@ def test_one_provider_per_zone_and_cheaper_monitoring(tmp_path):
     assert line(half, "framework_fixed") == pytest.approx(2.5)
 
 
+def test_no_framework_providers_in_any_zone(tmp_path):
+    # At most 0 framework providers per zone. North has P1 and P2, South (Willow House, kept
+    # without an on-site team and with no residents) has none. R1's 30-minute visit for 2
+    # carers goes to P2 (2 x 0.5 x 25 = 25) when framework care is allowed; with none it
+    # stays under the block, where a second carer costs a 15-hour day shift (15 x 20 = 300).
+    tables = {"schemes": [scheme(), scheme(scheme_id="S2", name="Willow House", zone="South",
+                                           day_min_staff=0, night_min_staff=0)],
+              "providers": [provider(), offsite(provider_id="P2")],
+              "visits": [visit(minutes=30, carers=2)]}
+    policy = {"schemes_without_cover": ["S2"], "allow_onsite_spot": False}
+    free = solved(tmp_path / "a", policy=policy, **tables)
+    assert total(free) == pytest.approx(BASE + 25)
+    none = solved(tmp_path / "b", policy={**policy, "max_framework_per_zone": 0}, **tables)
+    assert total(none) == pytest.approx(BASE + 300)
+    assert none.plan.allocations["route_kind"].tolist() == ["block"]
+
+
 # --------------------------------------------------------------------------- cost-quality
 
 
