@@ -277,6 +277,14 @@ def test_changed_input_is_reported(simple_plan: Path, tmp_path: Path) -> None:
     assert verify_folder(run)[0] == "input changed since the plan was made: residents.csv"
 
 
+def test_run_record_without_input_checksums_is_reported(simple_plan: Path, tmp_path: Path) -> None:
+    run = copy_of(simple_plan, tmp_path)
+    edit_record(run, lambda r: r.pop("input_checksums_sha256"))
+    assert verify_folder(run) == [
+        "input: run.json records no input checksums; cannot tell whether the input changed "
+        "since the plan was made"]
+
+
 def test_model_file_replaces_recorded_scenario(simple_plan: Path, tmp_path: Path) -> None:
     dataset = inputs(simple_plan)[1].dataset
     model = write_model(tmp_path, dataset, policy={"min_mean_satisfaction": 90},
