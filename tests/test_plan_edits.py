@@ -159,3 +159,33 @@ def test_any_single_edit_fails_verify(plans: dict[str, Path], cell_space: list,
     dest = tmp_path_factory.mktemp("edit") / run.name
     copy = edited_copy(run, dest, table, column, row, delta, rehash)
     assert verify_run(copy, *_inputs(run)), (plan, table, column, row, delta, rehash)
+
+
+def _set_cell(run: Path, dest: Path, table: str, row: int, column: str, text: str) -> Path:
+    """A copy of the run with one cell overwritten and run.json's checksums recomputed."""
+    copy = Path(shutil.copytree(run, dest))
+    path = copy / f"{table}.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.at[row, column] = text
+    frame.to_csv(path, index=False, lineterminator="\n")
+    record = json.loads((copy / "run.json").read_text())
+    record[MANIFEST_KEY] = table_checksums(copy)
+    (copy / "run.json").write_text(json.dumps(record))
+    return copy
+
+
+def test_edited_tier_and_pooled_budget_are_explained(plans: dict[str, Path],
+                                                      tmp_path: Path) -> None:
+    """The message names the rule that gives the right figure: tier 1* (monitoring only) has
+    no emergency response; Willow House's pool is its residents' budgets (GBP 30 + 200) plus
+    the 500 % top-up: 230 x 6 = GBP 1,380."""
+    run = plans["tiers"]
+    copy = _set_cell(run, tmp_path / "tiers", "tiers", 0, "emergency_response", "True")
+    assert verify_run(copy, *_inputs(run)) == [
+        "table: tiers.csv row 2 (1): emergency_response is 'True', but the tier (2* and above) "
+        "gives 'False'"]
+    run = plans["pooled"]
+    copy = _set_cell(run, tmp_path / "pooled", "cover_funding", 1, "pooled_budgets", "1381")
+    assert verify_run(copy, *_inputs(run)) == [
+        "table: cover_funding.csv row 3 (S2): pooled_budgets is 1381, but the residents' "
+        "budgets plus top-up gives 1380"]
