@@ -13,12 +13,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 from factory import resident, visit, write_dataset, write_model
 
 from optimiser.cli import main
-from optimiser.inputs.load import MAX_ERRORS_SHOWN, InputError, load_dataset
+from optimiser.inputs.load import MAX_ERRORS_SHOWN, InputError, _explain, load_dataset
+from optimiser.inputs.schema import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIREFORD = ROOT / "data" / "shireford"
@@ -467,6 +469,23 @@ def test_non_number_does_not_hide_range_errors_in_its_column(data: Path) -> None
     assert problems(data) == [
         "schemes.csv: row 2, column 'flats' = 0: must be at least 1",
         "schemes.csv: row 5, column 'flats' = 'x': must be a number",
+    ]
+
+
+def test_a_failure_of_a_whole_column_is_reported_once() -> None:
+    """The schema library reports a check that fails on a column as a whole with no row. In
+    a column whose bad cells are already named row by row, that line adds nothing and is
+    dropped; in any other column it is kept, as row '?'."""
+    schemes = next(spec for spec in TABLES if spec.name == "schemes")
+    failures = pd.DataFrame([
+        {"column": "flats", "index": 0, "check": "must be at least 1", "failure_case": 0.0},
+        {"column": "flats", "index": None, "check": "must be at least 1",
+         "failure_case": "TypeError"},
+        {"column": "zone", "index": None, "check": "must be a zone", "failure_case": False},
+    ])
+    assert _explain(schemes, failures) == [
+        "schemes.csv: row ?, column 'zone' = False: must be a zone",
+        "schemes.csv: row 2, column 'flats' = 0: must be at least 1",
     ]
 
 
