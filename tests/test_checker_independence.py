@@ -39,6 +39,9 @@ def test_overloaded_and_idle_carers() -> None:
     assert waiting_probability(1, 0.0) == 0.0
     assert share_reached(1, 8.0, 15.0, 10.0) == 0.0  # 2 erlangs, 1 carer: never in time
     assert share_reached(1, 0.0, 15.0, 10.0) == 1.0
+    # Calls that take no time offer no load (A = 4 x 0 / 60 = 0): every call is reached.
+    assert share_reached(1, 4.0, 0.0, 10.0) == 1.0
+    assert floating_carers(4.0, 0.0, 10.0, 0.90) == 1
 
 
 def test_reserve_by_hand() -> None:
