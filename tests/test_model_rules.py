@@ -278,6 +278,23 @@ def test_market_share_cap_spreads_block_contracts(tmp_path):
     assert capped == pytest.approx(BASE + 4389)
 
 
+def test_satisfaction_floor_and_market_share_cap_together(tmp_path):
+    # Both rules read the care under each block, credited to its holder. P2 (on site at 10 %
+    # higher rates, satisfaction 60) and P3 (framework only, GBP 25, satisfaction 95) join.
+    # Floor alone: both blocks to P1, visits free under them (mean 0.80): 2 x 3990 = 7980.
+    # Cap of 60 % alone: one block to P2, 3990 + 4389 = 8379. Both: the care under P2's block
+    # counts at 0.60, mean (0.80 + 0.60) / 2 = 0.70 < 0.75, so the other resident's visit goes
+    # to P3 (mean (0.95 + 0.60) / 2 = 0.775): 8379 + 25 = 8404.
+    tables = _two_schemes()
+    tables["providers"][1]["satisfaction"] = 60
+    tables["providers"].append(offsite(provider_id="P3", zones="North|South", satisfaction=95))
+    floor = weekly_cost(tmp_path / "a", policy={"min_mean_satisfaction": 75}, **tables)
+    assert floor == pytest.approx(2 * BASE)
+    both = weekly_cost(tmp_path / "b", policy={"min_mean_satisfaction": 75,
+                                               "max_provider_share": 0.6}, **tables)
+    assert both == pytest.approx(BASE + 4389 + 25)
+
+
 def test_provider_capacity(tmp_path):
     # P1 can supply 200 hours a week: one scheme's 168 staff-hours, not two.
     tables = _two_schemes()
