@@ -180,6 +180,18 @@ def test_pooled_budgets_pay_for_what_individual_budgets_cannot(tmp_path):
     assert cost == pytest.approx(BASE + 60)
 
 
+def test_pooled_budgets_with_split_packages_set_no_individual_cap(tmp_path):
+    # As above, with packages allowed to split: R1's GBP 30 visit is over its own GBP 20
+    # budget, but the pool (20 + 40 = 60) pays for both visits: 3990 + 60.
+    tables = {"providers": [ONSITE_DEAR, offsite(provider_id="P3", framework_rate_day=30)],
+              "residents": [resident(weekly_budget=20), resident(resident_id="R2",
+                                                                 weekly_budget=40)],
+              "visits": [visit(), visit(resident_id="R2")]}
+    policy = {**NO_BLOCK_CARE, "budget_topup_share": 0.0, "budget_rule": "pooled",
+              "allow_splits": True}
+    assert weekly_cost(tmp_path, policy=policy, **tables) == pytest.approx(BASE + 60)
+
+
 def test_strong_preference_is_honoured_weak_one_is_not(tmp_path):
     providers = [ONSITE_DEAR, offsite(provider_id="P2"),
                  offsite(provider_id="P3", framework_rate_day=30)]
