@@ -325,3 +325,32 @@ def test_a_block_stopped_before_its_root_still_bounds_with_its_lp(tmp_path):
         assert stopped.values is None
         assert stopped.bound == pytest.approx(lp.objective)
         assert stopped.bound <= mip.objective + 1e-6
+
+
+def test_rounds_give_way_to_the_finish_once_the_blocks_slack_is_small():
+    # Plan 110, bound 100: an open gap of 10. A further round at the same prices can raise the
+    # bound by at most the blocks' slack (objective - bound summed: 3 + 1 = 4 here), under
+    # half the gap, so the whole-model finish takes the time instead; a slack of 5 (half the
+    # gap) keeps the rounds, and so does a finish that cannot reach its root: 20 x the LP's
+    # 0.1 s is 2 s, more than the 1 s left.
+    import math
+    import time
+
+    from optimiser.solving.decompose.orchestrate import Search, State, block_slack
+    from optimiser.solving.decompose.subproblems import BlockSolution
+
+    blocks = [BlockSolution("S1", "feasible", 53.0, 50.0, None, 1.0),
+              BlockSolution("S2", "optimal", 41.0, 40.0, None, 1.0)]
+    assert block_slack(blocks) == pytest.approx(4.0)
+    assert block_slack([*blocks, BlockSolution("S3", "none", math.inf, 7.0, None, 1.0)]) \
+        == math.inf
+    search = Search.__new__(Search)
+    search.state = State(bound=100.0, plan=110.0, lp_seconds=0.1)
+    search.deadline = time.perf_counter() + 60.0
+    assert not search._rounds_pay(block_slack(blocks))
+    assert search._rounds_pay(5.0)
+    search.deadline = time.perf_counter() + 1.0
+    assert search._rounds_pay(4.0)
+    search.state = State(bound=100.0, lp_seconds=0.1)  # no plan yet: rounds go on
+    search.deadline = time.perf_counter() + 60.0
+    assert search._rounds_pay(0.0)

@@ -48,6 +48,8 @@ BLOCK_GAP_SHARE = 0.5  # each block is solved to this share of the requested gap
 TIGHTEN = 4.0  # while the gap is open, the next round solves the blocks this much tighter...
 MIN_GAP_SHARE = 0.05  # ...at the best prices, down to this share of the requested gap
 BLOCK_TIME_SHARE = 0.25  # of the time limit, the most one block's solve may take
+SLACK_SHARE = 0.5  # another round only while the blocks' slack is this share of the open gap
+FINISH_LP_FACTOR = 20.0  # ...or while the finish could not reach its root in the time left
 THETA_START = 0.5  # Polyak step factor, halved (and the step restarted from the best prices)
 # after every round without a better bound
 
@@ -61,6 +63,8 @@ class Round:
     seconds: float  # the blocks' solves, wall
     slowest_block_seconds: float
     plan_seconds: float  # building (and repairing) a plan from the round's solutions
+    block_slack: float  # sum over blocks of (objective - proven bound): what the blocks' own
+    # gaps cost the bound this round
 
 
 @dataclass
@@ -123,6 +127,12 @@ class Setup:
                 x[pb.columns] = s.values
                 solved[pb.columns] = True
         return x, solved
+
+
+def block_slack(solutions: list[BlockSolution]) -> float:
+    """What the blocks' own stopping gaps cost this round's bound: the sum of each block's
+    objective less its proven bound (infinite if a block has no plan or no bound)."""
+    return float(sum(s.objective - s.bound for s in solutions))
 
 
 def _tasks(setup: Setup, y: np.ndarray, options: SolverOptions, seconds: float,
@@ -235,11 +245,14 @@ class Search:
             x, have = setup.assemble(solutions)
             self._try_plan(x, have)
             last = time.perf_counter() - began
+            slack = block_slack(solutions)
             state.rounds.append(Round(bound, state.plan if state.values is not None else None,
                                       solved - began, max(s.seconds for s in solutions),
-                                      time.perf_counter() - solved))
+                                      time.perf_counter() - solved, slack))
             self._report()
             if self.done() or not have.all():
+                return None
+            if not self._rounds_pay(slack):
                 return None
             if share > MIN_GAP_SHARE:  # measured: tighter blocks raise the bound and give
                 share, y = max(share / TIGHTEN, MIN_GAP_SHARE), best_y  # better fixings
@@ -249,6 +262,24 @@ class Search:
             y = prices.polyak_step(best_y, g, state.bound, target, theta, setup.lower,
                                    setup.upper)
         return None
+
+    def _rounds_pay(self, slack: float) -> bool:
+        """Whether another round is the better use of the time than the single-model finish.
+        A round at the same prices can raise the bound by at most the blocks' own slack, so
+        once that slack is under SLACK_SHARE of the open gap, what is left is the Lagrangian
+        duality gap or the plan, which HiGHS's cuts and search on the whole model attack and
+        price rounds do not (measured: docs/decomposition.md section 5). Models too large for
+        the finish to reach its root in the time left keep the rounds."""
+        state = self.state
+        open_gap = state.plan - state.bound
+        if not math.isfinite(open_gap) or slack >= SLACK_SHARE * open_gap:
+            return True
+        return not self._finish_fits()
+
+    def _finish_fits(self) -> bool:
+        """The finish is worth starting when the time left is FINISH_LP_FACTOR times the full
+        LP's solve time (its root LP, cuts and a first dive)."""
+        return self.left() >= FINISH_LP_FACTOR * max(self.state.lp_seconds, 0.01)
 
     def _try_plan(self, x: np.ndarray, have: np.ndarray) -> None:
         """Fix-and-complete from x (the integers of blocks with a solution), unless these

@@ -22,6 +22,8 @@ from optimiser.solving.decompose.structure import GLOBAL, Structure
 from optimiser.solving.highs import Compiled, set_options
 
 TOL = 1e-6
+COMPLETE_GAP_SHARE = 0.1  # the completion is solved to this share of the requested gap: its
+# own stopping gap is added to the plan's, and with the rotas fixed it is a small MIP
 
 
 @dataclass
@@ -81,7 +83,9 @@ def complete(compiled: Compiled, fixed: np.ndarray, x: np.ndarray, options: Solv
     lower[fixed] = held
     upper[fixed] = held
     h = highspy.Highs()
-    set_options(h, options.model_copy(update={"time_limit": max(time_limit, 1.0)}), None)
+    set_options(h, options.model_copy(update={
+        "time_limit": max(time_limit, 1.0),
+        "mip_rel_gap": options.mip_rel_gap * COMPLETE_GAP_SHARE}), None)
     h.passModel(lp)
     h.changeColsBounds(len(lower), np.arange(len(lower), dtype=np.int32), lower, upper)
     if start is not None:
