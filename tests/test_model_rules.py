@@ -49,6 +49,20 @@ def test_no_lone_working_at_night_needs_two_waking_staff(tmp_path):
     assert cost == pytest.approx(BASE + 1890)
 
 
+def test_shifts_that_leave_the_night_uncovered(tmp_path):
+    # Only the 07:00 shift (15 h) and a night minimum of 0 with no calls: nobody is needed at
+    # night, so the rota is the day shifts, 1500 + 600 = 2100, none of it at the night rate.
+    day_only = {"patterns": [[7, 15]]}
+    cost = weekly_cost(tmp_path / "a", shifts=day_only, schemes=[scheme(night_min_staff=0)])
+    assert cost == pytest.approx(2100)
+    # A visit at 23:00 then cannot be under the block (no one is on duty): P2 at the night
+    # rate, GBP 35.
+    night = weekly_cost(tmp_path / "b", shifts=day_only, schemes=[scheme(night_min_staff=0)],
+                        providers=[provider(), offsite(provider_id="P2")],
+                        visits=[visit(start="23:00")])
+    assert night == pytest.approx(2100 + 35)
+
+
 def test_emergency_reserve_from_erlang_c_staffs_the_night(tmp_path):
     # Night minimum 0 and no calls: only the 15 h day shifts, 1500 + 600 = 2100.
     quiet = weekly_cost(tmp_path / "a", schemes=[scheme(night_min_staff=0)])

@@ -19,8 +19,9 @@ from optimiser.inputs.params import Params
 
 
 def on_duty(m: pyo.ConcreteModel, s: str, t: int) -> pyo.Expression:
-    """Staff on duty at scheme s in slot t: everyone on a pattern that covers t."""
-    return pyo.quicksum(m.staff[s, p] for p in m.ix.patterns_covering[t])
+    """Staff on duty at scheme s in slot t: everyone on a pattern that covers t (nobody if the
+    model's shifts leave t uncovered)."""
+    return pyo.quicksum(m.staff[s, p] for p in m.ix.patterns_covering.get(t, []))
 
 
 def awarded(m: pyo.ConcreteModel, s: str) -> pyo.Expression:
@@ -47,8 +48,11 @@ def care_and_reserve_cover(m: pyo.ConcreteModel, s: str, t: int, i: int) -> pyo.
     the on-site team delivers (a double-up needs all its carers) plus the emergency reserve
     that must float free for calls, plus the support-tier check visits where the model has
     tiers."""
-    busy = pyo.quicksum(carers * m.care[j] for j, carers in m.ix.busy_at.get((s, t, i), []))
+    pairs = m.ix.busy_at.get((s, t, i), [])
     fixed = m.reserve[s, t] + m.tier_load.get((s, t), 0.0)
+    if not pairs and not fixed and t not in m.ix.patterns_covering:
+        return pyo.Constraint.Skip  # no shift covers t and nothing there needs a carer
+    busy = pyo.quicksum(carers * m.care[j] for j, carers in pairs)
     return on_duty(m, s, t) >= busy + fixed * awarded(m, s)
 
 
