@@ -372,6 +372,28 @@ def test_infeasible_model_names_the_rule_that_cannot_be_met(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+def test_rules_no_plan_can_meet_are_explained_before_solving(tmp_path):
+    # Willow House (S2, South) needs 24-hour cover, but the only on-site provider serves the
+    # North; and 2 framework providers per zone, where only P1 passes the CQC floor in the
+    # North (P2 is rated inadequate).
+    two = {"schemes": [scheme(), scheme(scheme_id="S2", name="Willow House", zone="South")],
+           "providers": [provider(), offsite(provider_id="P2", zones="North|South")]}
+    data = write_dataset(tmp_path / "a" / "data", **two)
+    outcome = solve_file(write_model(tmp_path / "a", data, shifts=DAY_NIGHT))
+    assert outcome.result is None
+    assert outcome.reasons == [
+        "Scheme Willow House (S2) needs 24-hour cover but no provider serving zone South can "
+        "run an on-site team and is rated good or better."]
+    data = write_dataset(tmp_path / "b" / "data", providers=[
+        provider(), offsite(provider_id="P2", cqc_rating="inadequate")])
+    outcome = solve_file(write_model(tmp_path / "b", data, shifts=DAY_NIGHT,
+                                     policy={"min_framework_per_zone": 2}))
+    assert outcome.result is None
+    assert outcome.reasons == [
+        "Zone North must have 2 framework providers but only 1 providers serving it pass the "
+        "CQC floor."]
+
+
 def test_preferences_that_cannot_be_met_are_not_counted_as_eligible(tmp_path):
     # R1 names P3 (GBP 30 an hour) on a GBP 28 budget with no top-up: stated, not eligible.
     # R2 names P2 (GBP 25): stated and eligible, and honoured as the cheapest anyway.
