@@ -137,3 +137,16 @@ def test_hours_bound_closes_the_root_gap_between_two_holders(tmp_path):
     bound = derive(load_dataset(data), load_scenario(model)).hours_bound
     assert bound.set_index("band")["max_hours"].to_dict() == {
         "day": 75.0, "night": 63.0, "weekend": 30.0}
+
+
+def test_hours_bound_is_each_schemes_own(tmp_path):
+    # Two schemes on the 07:00 and 22:00 shifts. Oakfield Court needs 1 member of staff round
+    # the clock: 75 weekday, 63 night and 30 weekend hours. Willow House needs 2 by day and 1
+    # at night: 2 x 75 = 150, 63 and 2 x 30 = 60. Neither bound counts the other scheme's staff.
+    data = write_dataset(tmp_path / "data", schemes=[
+        scheme(), scheme(scheme_id="S2", name="Willow House", day_min_staff=2)])
+    model = write_model(tmp_path, data, shifts=DAY_NIGHT)
+    bound = derive(load_dataset(data), load_scenario(model)).hours_bound
+    assert bound.set_index(["scheme_id", "band"])["max_hours"].to_dict() == {
+        ("S1", "day"): 75.0, ("S1", "night"): 63.0, ("S1", "weekend"): 30.0,
+        ("S2", "day"): 150.0, ("S2", "night"): 63.0, ("S2", "weekend"): 60.0}
