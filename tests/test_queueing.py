@@ -14,7 +14,11 @@ import math
 from fractions import Fraction
 
 import pytest
+from factory import scheme, write_dataset, write_model
 
+from optimiser.inputs.config import load_scenario
+from optimiser.inputs.load import load_dataset
+from optimiser.inputs.params import derive
 from optimiser.inputs.queueing import (
     MAX_RESERVE,
     erlang_b,
@@ -186,3 +190,18 @@ def test_impossible_reserve_is_refused() -> None:
     calls = (MAX_RESERVE + 10) * 60 / 30  # A = MAX_RESERVE + 10 erlangs of 30-minute calls
     with pytest.raises(ValueError, match="cannot be answered"):
         reserve_staff(calls, 30, 10, 0.9)
+
+
+def test_reserve_by_slot_is_whole_staff(tmp_path) -> None:
+    """Day: 2 calls an hour of 15 minutes, A = 0.5: one carer reaches 1 - 0.5 e^(-1/3) = 64.2 %
+    within 10 minutes, two reach 1 - 0.1 e^-1 = 96.3 % >= 90 %: 2. Night: 0.5 calls an hour,
+    A = 0.125: one carer reaches 1 - 0.125 e^(-0.875 x 10/15) = 93.0 %: 1. Weekend days take
+    the day rate. The reserve is a number of staff, so a whole number."""
+    data = write_dataset(tmp_path / "data", schemes=[
+        scheme(day_calls_per_hour=2, night_calls_per_hour=0.5)])
+    model = write_model(tmp_path, data, shifts={"patterns": [[7, 15], [22, 9]]})
+    cover = derive(load_dataset(data), load_scenario(model)).cover.set_index("slot")
+    assert cover.at[10, "reserve"] == 2  # Mon 10:00
+    assert cover.at[2, "reserve"] == 1  # Mon 02:00
+    assert cover.at[5 * 24 + 10, "reserve"] == 2  # Sat 10:00
+    assert cover["reserve"].dtype.kind == "i"
