@@ -87,6 +87,17 @@ def test_outcome_payments_and_reablement_price_hourly_care(tmp_path):
     assert total(out) == pytest.approx(BASE + price, abs=0.01)
 
 
+def test_reablement_without_outcome_payments(tmp_path):
+    # Reablement alone (w = 0): the full price is paid for the hours still needed. As above,
+    # kept hours 0.778846 and a bonus of 2.08 a week: 25 x 0.778846 + 2.08 = 21.5512.
+    tables = {"providers": [ONSITE_DEAR, offsite(provider_id="P2", outcome_achievement=0.8)]}
+    policy = {**NO_BLOCK_CARE, "reablement_share": 0.5, "reablement_bonus": 520.0}
+    out = solved(tmp_path, policy=policy, **tables)
+    price = 25 * (1 - 0.4 * 0.625 * 46 / 52) + 2.08
+    assert line(out, "framework_care") == pytest.approx(price, abs=0.01)
+    assert price == pytest.approx(21.5512, abs=1e-4)
+
+
 def test_achievement_defaults_to_satisfaction(tmp_path):
     # No outcome_achievement: a = satisfaction / 100 = 0.6; w = 0.25 only:
     # 25 x (0.75 + 0.25 x 0.6) = 22.50.
