@@ -687,6 +687,11 @@ def test_minimum_share_of_preferences(simple_plan: Path, tmp_path: Path) -> None
     assert "choice: 0 of 1 eligible stated preferences honoured; the model requires at least 1 " \
            "(100 %)" in problems
     assert not any(p.startswith("choice:") for p in verify_run(run, data, scenario))
+    # A share short of the need by no more than the solver's tolerance (1e-6) meets it.
+    close = copy_of(simple_plan, tmp_path / "close")
+    set_cells(close, "allocations", {"resident_id": "R2"}, share="0.999999")
+    problems = verify_run(close, data, with_policy(scenario, min_preference_share=1.0))
+    assert not any(p.startswith("choice:") for p in problems), problems
 
 
 def test_direct_payment_request_honoured(simple_plan: Path, tmp_path: Path) -> None:
@@ -700,6 +705,10 @@ def test_direct_payment_request_honoured(simple_plan: Path, tmp_path: Path) -> N
     # GBP 22 a week does not fit a GBP 10 budget plus 10 %: the request cannot be granted
     poor = with_table(data, "residents", "resident_id", "R3", weekly_budget=10.0)
     assert not any(p.startswith("choice:") for p in verify_run(run, poor, scenario))
+    # ... but fits a GBP 20 budget plus 10 % to the penny: the request must be granted
+    exact = with_table(data, "residents", "resident_id", "R3", weekly_budget=20.0)
+    assert "choice: resident R3 asked for a direct payment, which the model allows, but 0 of " \
+           "the package is a direct payment (must be 1)" in verify_run(run, exact, scenario)
 
 
 def test_mean_satisfaction_floor(rich_plan: Path) -> None:
