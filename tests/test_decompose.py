@@ -354,3 +354,18 @@ def test_rounds_give_way_to_the_finish_once_the_blocks_slack_is_small():
     search.state = State(bound=100.0, lp_seconds=0.1)  # no plan yet: rounds go on
     search.deadline = time.perf_counter() + 60.0
     assert search._rounds_pay(0.0)
+
+
+def test_repair_step_moves_only_the_broken_rows_prices_towards_meeting_them():
+    # Rows: a >= row short by 1 (price 2 -> 2 + max(0.25 x 2, 1) = 3), an equality short by
+    # 1 (price 0 -> 1), a <= row over by 0.5 (price -4 -> -4 - max(1, 1) = -5), a >= row
+    # short but not counted broken (its price stays 10), a >= row short with price 8
+    # (8 + 0.25 x 8 = 10).
+    inf = np.inf
+    y = np.array([2.0, 0.0, -4.0, 10.0, 8.0])
+    lower = np.array([0.0, 5.0, -inf, 0.0, 0.0])
+    upper = np.array([inf, 5.0, 3.0, inf, inf])
+    activity = np.array([-1.0, 4.0, 3.5, -2.0, -1.0])
+    broken = np.array([True, True, True, False, True])
+    moved = prices.repair_step(y, activity, lower, upper, broken, 0.25)
+    assert moved == pytest.approx([3.0, 1.0, -5.0, 10.0, 10.0])

@@ -41,6 +41,7 @@ from optimiser.solving.highs import (
     set_options,
 )
 
+BREAK_TOL = 1e-6  # a coupling row's activity this far outside its bounds is broken
 GAP_ROUNDING = 1e-9  # relative: a plan and a bound this close are equal
 MAX_ROUNDS = 12
 ROUNDS_SHARE = 0.6  # of the time limit, for price rounds; the rest builds and finishes plans
@@ -50,6 +51,8 @@ MIN_GAP_SHARE = 0.05  # ...at the best prices, down to this share of the request
 BLOCK_TIME_SHARE = 0.25  # of the time limit, the most one block's solve may take
 SLACK_SHARE = 0.5  # another round only while the blocks' slack is this share of the open gap
 FINISH_LP_FACTOR = 20.0  # ...or while the finish could not reach its root in the time left
+MAX_REPAIRS = 3  # price rounds steered towards the coupling rows the blocks break
+REPAIR_STEP = 0.25  # ...each moving a broken row's price by this share of it (at least 1)
 THETA_START = 0.5  # Polyak step factor, halved (and the step restarted from the best prices)
 # after every round without a better bound
 
@@ -65,6 +68,8 @@ class Round:
     plan_seconds: float  # building (and repairing) a plan from the round's solutions
     block_slack: float  # sum over blocks of (objective - proven bound): what the blocks' own
     # gaps cost the bound this round
+    prices: str = "lp duals"  # where the round's prices came from: "lp duals", "repair" (steered
+    # towards broken rows), "tighter blocks" (best prices, tighter block gap), "subgradient"
 
 
 @dataclass
@@ -100,6 +105,7 @@ class Setup:
     upper: np.ndarray
     cost: np.ndarray
     offset: float
+    defined_by_global: np.ndarray  # per coupling row: holds a continuous global column
 
     @classmethod
     def build(cls, compiled: Compiled, params: Params) -> Setup:
@@ -107,10 +113,24 @@ class Setup:
         rows = structure.coupling_rows
         problems = [pb for pb in block_problems(structure, compiled) if len(pb.columns)]
         lp = compiled.lp
-        return cls(compiled, structure, problems, structure.csr[rows],
+        coupling = structure.csr[rows]
+        integer = np.array([v.is_integer() or v.is_binary() for v in compiled.columns],
+                           dtype=bool)
+        continuous_global = (structure.column_block == structure.schemes) & ~integer
+        defined = (abs(coupling) @ continuous_global.astype(float)) > 0
+        return cls(compiled, structure, problems, coupling,
                    np.asarray(lp.row_lower_, dtype=float)[rows],
                    np.asarray(lp.row_upper_, dtype=float)[rows],
-                   np.asarray(lp.col_cost_, dtype=float), float(compiled.offset))
+                   np.asarray(lp.col_cost_, dtype=float), float(compiled.offset),
+                   np.asarray(defined, dtype=bool).ravel())
+
+    def broken_rows(self, x: np.ndarray) -> np.ndarray:
+        """Coupling rows the blocks' answers x break, among those whose activity the schemes
+        decide: a row holding a continuous global column (provider hours, total commissioned
+        hours) is met by setting that column, whatever the global block's own answer was."""
+        activity = self.coupling @ x
+        out = (activity < self.lower - BREAK_TOL) | (activity > self.upper + BREAK_TOL)
+        return out & ~self.defined_by_global
 
     def lagrangian(self, y: np.ndarray, solutions: list[BlockSolution]) -> float:
         """L(y) = sum of the blocks' dual bounds + y' b(y) + the objective's constant."""
@@ -227,6 +247,7 @@ class Search:
         rounds_end = self.start + ROUNDS_SHARE * self.options.time_limit
         deadline = time.time() + (rounds_end - time.perf_counter())
         theta, best_y, last, share = THETA_START, y, 0.0, BLOCK_GAP_SHARE
+        repairs, kind = 0, "lp duals" if self.state.lp_bound is not None else "zero"
         for _ in range(MAX_ROUNDS):
             began = time.perf_counter()
             if state.rounds and began + last > rounds_end:
@@ -243,24 +264,36 @@ class Search:
             else:
                 theta /= 2
             x, have = setup.assemble(solutions)
-            self._try_plan(x, have)
+            before = state.plan
+            made = self._try_plan(x, have)
             last = time.perf_counter() - began
             slack = block_slack(solutions)
             state.rounds.append(Round(bound, state.plan if state.values is not None else None,
                                       solved - began, max(s.seconds for s in solutions),
-                                      time.perf_counter() - solved, slack))
+                                      time.perf_counter() - solved, slack, kind))
             self._report()
             if self.done() or not have.all():
                 return None
+            broken = setup.broken_rows(x)
+            if broken.any() and repairs < MAX_REPAIRS and state.plan < before \
+                    and self._plan_excess(made, x) >= SLACK_SHARE * (state.plan - state.bound):
+                # The plan, not the bound, holds the gap open, and the blocks' answers break
+                # a coupling row: steer them towards meeting it (docs/decomposition.md §3).
+                y, repairs = prices.repair_step(y, setup.coupling @ x, setup.lower,
+                                                setup.upper, broken, REPAIR_STEP), repairs + 1
+                kind = "repair"
+                continue
             if not self._rounds_pay(slack):
                 return None
             if share > MIN_GAP_SHARE:  # measured: tighter blocks raise the bound and give
                 share, y = max(share / TIGHTEN, MIN_GAP_SHARE), best_y  # better fixings
+                kind = "tighter blocks"
                 continue
             target = state.plan if math.isfinite(state.plan) else bound + 0.01 * abs(bound)
             g = prices.subgradient(best_y, setup.coupling @ x, setup.lower, setup.upper)
             y = prices.polyak_step(best_y, g, state.bound, target, theta, setup.lower,
                                    setup.upper)
+            kind = "subgradient"
         return None
 
     def _rounds_pay(self, slack: float) -> bool:
@@ -281,17 +314,23 @@ class Search:
         LP's solve time (its root LP, cuts and a first dive)."""
         return self.left() >= FINISH_LP_FACTOR * max(self.state.lp_seconds, 0.01)
 
-    def _try_plan(self, x: np.ndarray, have: np.ndarray) -> None:
+    def _try_plan(self, x: np.ndarray, have: np.ndarray) -> float:
         """Fix-and-complete from x (the integers of blocks with a solution), unless these
-        fixings were tried already."""
+        fixings were tried already; the plan's cost (infinite if none was built)."""
         fixed = self.fixed & have
         key = np.round(x[fixed]).astype(np.int64).tobytes() + fixed.tobytes()
         if key in self.state.tried or self.left() < 1.0:
-            return
+            return math.inf
         self.state.tried.add(key)
         done = build_plan(self.setup.compiled, self.setup.structure, x, self.options,
                           self.left(), fixed)
         self._keep(done, f"round {len(self.state.rounds) + 1} fixings")
+        return done.objective if done.values is not None else math.inf
+
+    def _plan_excess(self, made: float, x: np.ndarray) -> float:
+        """What the round's plan costs above the blocks' own answers at the true costs: the
+        price of making them meet the coupling rows (infinite if no plan was built)."""
+        return made - (float(self.setup.cost @ x) + self.setup.offset)
 
     def _keep(self, done: Completion, source: str) -> None:
         if done.values is not None and done.objective < self.state.plan:

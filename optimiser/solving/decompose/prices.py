@@ -75,3 +75,16 @@ def lp_duals(compiled: Compiled, time_limit: float) -> tuple[np.ndarray | None, 
         return None, None
     duals = np.asarray(h.getSolution().row_dual, dtype=float)
     return duals, float(h.getInfo().objective_function_value)
+
+
+def repair_step(y: np.ndarray, activity: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                broken: np.ndarray, step: float) -> np.ndarray:
+    """Prices steered towards the rows the blocks broke: a row short of its lower bound gets
+    its price raised (meeting it pays more), a row over its upper bound lowered, each by
+    `step` times its price and at least 1 (GBP a week per unit of the row), then projected.
+    Any prices still bound the optimum (docs/decomposition.md §2); these aim at a plan: the
+    blocks at a tie on such a row split the wrong way, and a small push tips them."""
+    move = np.maximum(step * np.abs(y), 1.0)
+    short = broken & np.isfinite(lower) & (activity < lower)
+    over = broken & np.isfinite(upper) & (activity > upper)
+    return project(y + np.where(short, move, 0.0) - np.where(over, move, 0.0), lower, upper)
