@@ -324,6 +324,23 @@ def test_checker_catches_work_given_past_a_better_ranked_provider(tmp_path):
     assert any(p.startswith("rank order: resident R1") and "P3" in p for p in problems), problems
 
 
+def test_checker_counts_an_idle_better_ranked_provider_as_having_room(tmp_path):
+    # P3 (rank 1) can take 1.5 hours a week and is given nothing once R1 is moved to P2: with
+    # no hours it has 1.5 hours of room, enough for R1's 1-hour package.
+    providers = [*RANK_TABLES["providers"][:2],
+                 offsite(provider_id="P3", cqc_rating="outstanding", satisfaction=100,
+                         weekly_capacity_hours=1.5)]
+    out = solved(tmp_path, policy=RANKED, providers=providers)
+    assert total(out) == pytest.approx(BASE + 25)
+    _edit(out.written_to, "allocations", _to_p2)
+    _edit(out.written_to, "framework", lambda f: pd.concat(
+        [f, pd.DataFrame([{c: "" for c in f.columns} | {"provider_id": "P2"}])]))
+    problems = verify_folder(out.written_to)
+    assert any(p.startswith("rank order: resident R1 is called off to provider P2")
+               and "better-ranked admitted P3 could take the package and are not full" in p
+               for p in problems), problems
+
+
 def test_checker_catches_a_better_ranked_provider_left_off_the_framework(tmp_path):
     out = solved(tmp_path, policy=RANKED, **RANK_TABLES)
     _edit(out.written_to, "allocations", _to_p2)
