@@ -336,6 +336,10 @@ def test_minimum_viable_block(rich_plan: Path) -> None:
     assert "block: scheme S2 (Willow House) block contract with provider P3 (Three) has " \
            "274.00 staff-hours a week, below the provider's minimum viable block of 300.00" \
            in verify_run(rich_plan, data, scenario)
+    # Short of the minimum by no more than the solver's tolerance (1e-6) meets it.
+    data = with_table(data, "providers", "provider_id", "P3", min_block_hours=274.000001)
+    problems = verify_run(rich_plan, data, scenario)
+    assert not any(p.startswith("block:") for p in problems), problems
 
 
 def test_rota_uses_only_model_shift_patterns(rich_plan: Path, tmp_path: Path) -> None:
@@ -542,6 +546,10 @@ def test_individual_budget_exceeded(simple_plan: Path) -> None:
     data = with_table(data, "residents", "resident_id", "R2", weekly_budget=10.0)
     assert "budget: resident R2 draws GBP 15.00 a week, above budget GBP 10.00 plus 10 % " \
            "top-up (GBP 11.00)" in verify_run(simple_plan, data, scenario)
+    # Over budget by no more than the solver's tolerance (1e-6) is within it.
+    data = with_table(data, "residents", "resident_id", "R2", weekly_budget=14.999999)
+    problems = verify_run(simple_plan, data, with_policy(scenario, budget_topup_share=0.0))
+    assert not any(p.startswith("budget:") for p in problems), problems
 
 
 def test_pooled_budget_exceeded(pooled_plan: Path) -> None:
