@@ -372,6 +372,23 @@ def test_infeasible_model_names_the_rule_that_cannot_be_met(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+def test_preference_for_the_on_site_provider_without_on_site_routes(tmp_path):
+    # No care under the block and no spot purchases: R1 (GBP 28 budget, no top-up) names P1,
+    # which could only be called off the framework, at 25 plus 15 minutes' travel = 31.25,
+    # over budget. The preference is stated but not eligible (P1's spot price of 25 would
+    # fit, but the model allows no spot route); P2 at 25 takes the visit.
+    providers = [provider(travel_minutes_per_visit=15), offsite(provider_id="P2")]
+    data = write_dataset(tmp_path / "data", providers=providers, residents=[
+        resident(weekly_budget=28, preferred_provider="P1", preference_strength="weak")])
+    policy = {**NO_BLOCK_CARE, "budget_topup_share": 0.0}
+    outcome = solve_file(write_model(tmp_path, data, policy=policy, shifts=DAY_NIGHT),
+                         tmp_path / "results", charts=False)
+    assert outcome.problems == [], outcome.problems
+    assert outcome.result.objective == pytest.approx(BASE + 25)
+    heads = dict(zip(outcome.plan.summary["metric"], outcome.plan.summary["value"], strict=True))
+    assert (heads["preferences_stated"], heads["preferences_eligible"]) == (1, 0)
+
+
 def test_rules_no_plan_can_meet_are_explained_before_solving(tmp_path):
     # Willow House (S2, South) needs 24-hour cover, but the only on-site provider serves the
     # North; and 2 framework providers per zone, where only P1 passes the CQC floor in the
