@@ -771,6 +771,14 @@ def test_rota_row_cost_and_rates(rich_plan: Path, tmp_path: Path) -> None:
                                   "GBP 1.00 in rota.csv, but the block rates give GBP 540.00"]
 
 
+def test_block_staff_hours_come_from_the_rota(simple_plan: Path, tmp_path: Path) -> None:
+    # One member of staff on the 24-hour shift every day: 7 x 24 = 168 staff-hours a week.
+    run = copy_of(simple_plan, tmp_path)
+    set_cells(run, "block_contracts", {"scheme_id": "S1"}, weekly_staff_hours="170")
+    assert verify_folder(run) == ["table: block_contracts.csv row 2 (S1, P1): weekly_staff_hours "
+                                  "is 170, but the rota (staff x hours) gives 168"]
+
+
 def test_coordination_recomputed_from_active_pairs(simple_plan: Path) -> None:
     """Active pairs: (S1, P1) holds the block and (S1, P2) delivers R2's care: 2 x GBP 5."""
     data, scenario = inputs(simple_plan)
