@@ -753,6 +753,19 @@ def test_total_and_annual_lines(simple_plan: Path, tmp_path: Path) -> None:
            "52 weeks is GBP 209,560.00" in problems
 
 
+def test_large_figures_allow_floating_point_noise(simple_plan: Path, tmp_path: Path) -> None:
+    # A figure may differ from the re-derived one by half a unit of its last written digit
+    # plus 1e-9 of its size: an annual cost of 209,404 written as 209404.0002 is 0.0002 off,
+    # within 0.00005 + 0.000209; written as 209404.0003 it is not.
+    run = copy_of(simple_plan, tmp_path / "a")
+    set_cells(run, "summary", {"metric": "annual_cost"}, value="209404.0002")
+    assert verify_folder(run) == []
+    run = copy_of(simple_plan, tmp_path / "b")
+    set_cells(run, "summary", {"metric": "annual_cost"}, value="209404.0003")
+    assert verify_folder(run) == ["table: summary.csv row 6 (annual_cost): value is 209404, but "
+                                  "the weekly total x weeks_per_year gives 209404"]
+
+
 def test_objective_changed(simple_plan: Path, tmp_path: Path) -> None:
     run = copy_of(simple_plan, tmp_path)
     edit_record(run, lambda r: r.update(objective_weekly_gbp=4027.05))
