@@ -369,3 +369,44 @@ def test_repair_step_moves_only_the_broken_rows_prices_towards_meeting_them():
     broken = np.array([True, True, True, False, True])
     moved = prices.repair_step(y, activity, lower, upper, broken, 0.25)
     assert moved == pytest.approx([3.0, 1.0, -5.0, 10.0, 10.0])
+
+
+def test_global_rows_over_the_schemes_sums_are_priced():
+    # Columns: scheme A's hours, scheme B's hours, the provider's hours (global, continuous),
+    # its admission (global, binary). Rows: hours = A + B (coupling: spans blocks); hours <= 10
+    # (capacity: global only, but over a sum of the schemes' hours, so priced); admit >= 1
+    # (global only, over no such sum: stays in the global block); A <= 5 (scheme A's own).
+    from scipy.sparse import csr_matrix
+
+    from optimiser.solving.decompose.structure import _price_rows_on_scheme_sums, _row_blocks
+
+    a = csr_matrix(np.array([[1, 1, -1, 0], [0, 0, 1, 0], [0, 0, 0, 1], [1, 0, 0, 0.0]]))
+    column_block = np.array([0, 1, 2, 2])
+    rows = _row_blocks(a, column_block, 2)
+    assert list(rows) == [-1, 2, 2, 0]
+    integer = np.array([False, False, False, True])
+    assert list(_price_rows_on_scheme_sums(a, rows, column_block, integer, 2)) == [-1, -1, 2, 0]
+
+
+def test_broken_rows_are_read_with_the_sums_the_schemes_imply():
+    # Columns: scheme A's hours, scheme B's hours (4 and 7), the provider's hours and the
+    # county total (global, continuous; the global block's own answer left them at 0), and a
+    # global slack no equality defines. Rows: provider = A + B (so 11), total = provider (11),
+    # capacity provider <= 10 (broken: 11), slack + A >= 100 (its slack is never settled,
+    # so the row is not judged).
+    from scipy.sparse import csr_matrix
+
+    from optimiser.solving.decompose.orchestrate import Setup
+
+    inf = np.inf
+    coupling = csr_matrix(np.array([[-1, -1, 1, 0, 0], [0, 0, -1, 1, 0], [0, 0, 1, 0, 0],
+                                    [1, 0, 0, 0, 1.0]]))
+    continuous_global = np.array([False, False, True, True, True])
+    setup = Setup(None, None, [], coupling, np.array([0, 0, -inf, 100.0]),
+                  np.array([0, 0, 10, inf]), np.zeros(5), 0.0,
+                  np.array([True, True, True, True]), continuous_global)
+    x = np.array([4.0, 7.0, 0.0, 0.0, 0.0])
+    filled, settled = setup.implied_globals(x)
+    assert list(filled) == [4, 7, 11, 11, 0]
+    assert list(settled) == [True, True, True, True, False]
+    assert list(setup.broken_rows(x)) == [False, False, True, False]

@@ -42,6 +42,8 @@ from optimiser.solving.highs import (
 )
 
 BREAK_TOL = 1e-6  # a coupling row's activity this far outside its bounds is broken
+MAX_DEFINITION_PASSES = 5  # global columns defined through others (the total through each
+# provider's hours) take one pass per level
 GAP_ROUNDING = 1e-9  # relative: a plan and a bound this close are equal
 MAX_ROUNDS = 12
 ROUNDS_SHARE = 0.6  # of the time limit, for price rounds; the rest builds and finishes plans
@@ -106,6 +108,7 @@ class Setup:
     cost: np.ndarray
     offset: float
     defined_by_global: np.ndarray  # per coupling row: holds a continuous global column
+    continuous_global: np.ndarray  # per column: continuous and in the global block
 
     @classmethod
     def build(cls, compiled: Compiled, params: Params) -> Setup:
@@ -122,15 +125,42 @@ class Setup:
                    np.asarray(lp.row_lower_, dtype=float)[rows],
                    np.asarray(lp.row_upper_, dtype=float)[rows],
                    np.asarray(lp.col_cost_, dtype=float), float(compiled.offset),
-                   np.asarray(defined, dtype=bool).ravel())
+                   np.asarray(defined, dtype=bool).ravel(), continuous_global)
+
+    def implied_globals(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """x with its continuous global columns (a provider's hours, the county's total) set
+        to what the schemes' answers imply, and which columns that settles. The global
+        block's own values for them mean nothing: they are defined by equality rows such as
+        `provider_hours[k] = sum of the schemes' hours`. Each pass settles every column that is
+        the only unsettled continuous global column of an equality coupling row."""
+        x = x.copy()
+        settled = ~self.continuous_global.copy()
+        a = self.coupling
+        equal = np.isfinite(self.lower) & (self.lower == self.upper)
+        for _ in range(MAX_DEFINITION_PASSES):
+            progress = False
+            for i in np.flatnonzero(equal & self.defined_by_global):
+                cols = a.indices[a.indptr[i]:a.indptr[i + 1]]
+                vals = a.data[a.indptr[i]:a.indptr[i + 1]]
+                open_ = ~settled[cols]
+                if open_.sum() != 1:
+                    continue
+                j, coef = cols[open_][0], vals[open_][0]
+                x[j] = (self.lower[i] - float(vals[~open_] @ x[cols[~open_]])) / coef
+                settled[j], progress = True, True
+            if not progress:
+                break
+        return x, settled
 
     def broken_rows(self, x: np.ndarray) -> np.ndarray:
-        """Coupling rows the blocks' answers x break, among those whose activity the schemes
-        decide: a row holding a continuous global column (provider hours, total commissioned
-        hours) is met by setting that column, whatever the global block's own answer was."""
-        activity = self.coupling @ x
+        """Coupling rows the blocks' answers x break, read with the global columns the
+        schemes' answers imply (implied_globals); rows still holding an unsettled column are
+        left out."""
+        filled, settled = self.implied_globals(x)
+        activity = self.coupling @ filled
         out = (activity < self.lower - BREAK_TOL) | (activity > self.upper + BREAK_TOL)
-        return out & ~self.defined_by_global
+        unsettled = (abs(self.coupling) @ (~settled).astype(float)) > 0
+        return out & ~np.asarray(unsettled).ravel()
 
     def lagrangian(self, y: np.ndarray, solutions: list[BlockSolution]) -> float:
         """L(y) = sum of the blocks' dual bounds + y' b(y) + the objective's constant."""
@@ -274,17 +304,19 @@ class Search:
             self._report()
             if self.done() or not have.all():
                 return None
+            if not self._rounds_pay(slack):
+                return None
             broken = setup.broken_rows(x)
             if broken.any() and repairs < MAX_REPAIRS and state.plan < before \
                     and self._plan_excess(made, x) >= SLACK_SHARE * (state.plan - state.bound):
                 # The plan, not the bound, holds the gap open, and the blocks' answers break
                 # a coupling row: steer them towards meeting it (docs/decomposition.md §3).
-                y, repairs = prices.repair_step(y, setup.coupling @ x, setup.lower,
-                                                setup.upper, broken, REPAIR_STEP), repairs + 1
+                activity = setup.coupling @ setup.implied_globals(x)[0]
+                y = prices.repair_step(y, activity, setup.lower, setup.upper, broken,
+                                       REPAIR_STEP)
+                repairs += 1
                 kind = "repair"
                 continue
-            if not self._rounds_pay(slack):
-                return None
             if share > MIN_GAP_SHARE:  # measured: tighter blocks raise the bound and give
                 share, y = max(share / TIGHTEN, MIN_GAP_SHARE), best_y  # better fixings
                 kind = "tighter blocks"

@@ -91,7 +91,28 @@ def detect(compiled: Compiled, p: Params) -> Structure:
          for v in compiled.columns], dtype=np.int64)
     csr = matrix(compiled).tocsr()
     row_block = _row_blocks(csr, column_block, position[GLOBAL])
+    integer = np.array([v.is_integer() or v.is_binary() for v in compiled.columns], dtype=bool)
+    row_block = _price_rows_on_scheme_sums(csr, row_block, column_block, integer,
+                                           position[GLOBAL])
     return Structure(blocks=blocks, column_block=column_block, row_block=row_block, csr=csr)
+
+
+def _price_rows_on_scheme_sums(csr: sp.csr_matrix, row_block: np.ndarray,
+                               column_block: np.ndarray, integer: np.ndarray,
+                               global_block: int) -> np.ndarray:
+    """Make coupling the global rows over continuous global columns that coupling rows tie
+    to the schemes' activity (a provider's capacity and market share, over its hours summed
+    from every scheme). Kept in the global block they would hold only that block's own copy
+    of the sums, so the schemes' answers could break them unseen and no price would steer the
+    schemes away; as coupling rows they are priced like any other."""
+    coupling = row_block < 0
+    in_coupling = np.zeros(csr.shape[1], dtype=bool)
+    in_coupling[np.unique(csr[coupling].indices)] = True
+    sums = (column_block == global_block) & ~integer & in_coupling
+    touches = np.asarray(abs(csr) @ sums.astype(float)).ravel() > 0
+    out = row_block.copy()
+    out[(row_block == global_block) & touches] = -1
+    return out
 
 
 def _row_blocks(csr: sp.csr_matrix, column_block: np.ndarray, global_block: int) -> np.ndarray:
