@@ -410,3 +410,22 @@ def test_broken_rows_are_read_with_the_sums_the_schemes_imply():
     assert list(filled) == [4, 7, 11, 11, 0]
     assert list(settled) == [True, True, True, True, False]
     assert list(setup.broken_rows(x)) == [False, False, True, False]
+
+
+def test_the_dearest_schemes_are_those_whose_fixed_rota_cost_the_plan_most():
+    # Costs 1..5 on five columns (S1, S1, S2, S3, global); the blocks chose 1 everywhere, the
+    # plan 3, 1, 1, 2, 0: S1 costs 1 x 2 = 2 more, S2 nothing, S3 4 x 1 = 4 more, the global
+    # block 5 less (it has no rota to free). 80 % of the 6 excess needs S3 then S1; half of it
+    # S3 alone; at most one scheme, S3.
+    from scipy.sparse import csr_matrix
+
+    from optimiser.solving.decompose.plan import dearest_schemes
+    from optimiser.solving.decompose.structure import Structure
+
+    structure = Structure(["S1", "S2", "S3", "(global)"], np.array([0, 0, 1, 2, 3]),
+                          np.array([], dtype=int), csr_matrix((0, 5)))
+    cost, blocks_x = np.arange(1.0, 6.0), np.ones(5)
+    plan = np.array([3.0, 1.0, 1.0, 2.0, 0.0])
+    assert dearest_schemes(structure, cost, blocks_x, plan, 0.8, 3) == ["S3", "S1"]
+    assert dearest_schemes(structure, cost, blocks_x, plan, 0.5, 3) == ["S3"]
+    assert dearest_schemes(structure, cost, blocks_x, plan, 0.8, 1) == ["S3"]

@@ -74,8 +74,10 @@ def broken_schemes(structure: Structure, compiled: Compiled, x: np.ndarray,
 
 
 def complete(compiled: Compiled, fixed: np.ndarray, x: np.ndarray, options: SolverOptions,
-             time_limit: float, start: np.ndarray | None = None) -> Completion:
-    """HiGHS on the full model with the fixed columns held at x (rounded)."""
+             time_limit: float, start: np.ndarray | None = None,
+             target: float | None = None) -> Completion:
+    """HiGHS on the full model with the fixed columns held at x (rounded); it stops early at
+    a plan costing no more than `target` (one the decomposition's bound already proves)."""
     lp = compiled.lp
     lower = np.asarray(lp.col_lower_, dtype=float).copy()
     upper = np.asarray(lp.col_upper_, dtype=float).copy()
@@ -86,6 +88,8 @@ def complete(compiled: Compiled, fixed: np.ndarray, x: np.ndarray, options: Solv
     set_options(h, options.model_copy(update={
         "time_limit": max(time_limit, 1.0),
         "mip_rel_gap": options.mip_rel_gap * COMPLETE_GAP_SHARE}), None)
+    if target is not None:
+        h.setOptionValue("objective_target", float(target))
     h.passModel(lp)
     h.changeColsBounds(len(lower), np.arange(len(lower), dtype=np.int32), lower, upper)
     if start is not None:
@@ -107,10 +111,10 @@ def _solution(values: np.ndarray) -> highspy.HighsSolution:
 
 
 def build_plan(compiled: Compiled, structure: Structure, x: np.ndarray, options: SolverOptions,
-               time_limit: float, fixed: np.ndarray) -> Completion:
+               time_limit: float, fixed: np.ndarray, target: float | None = None) -> Completion:
     """Fix (the columns marked fixed) and complete; repair by freeing the schemes behind
     broken coupling rows."""
-    done = complete(compiled, fixed, x, options, time_limit)
+    done = complete(compiled, fixed, x, options, time_limit, target=target)
     spent, tried = done.seconds, [[]]
     # First free the schemes behind rows few schemes feed (a provider's capacity or share),
     # then behind every broken row fed by fewer than all schemes.
@@ -123,8 +127,46 @@ def build_plan(compiled: Compiled, structure: Structure, x: np.ndarray, options:
         tried.append(freed)
         blocks = [structure.blocks.index(s) for s in freed]
         mask = fixed & ~np.isin(structure.column_block, blocks)
-        done = complete(compiled, mask, x, options, time_limit - spent)
+        done = complete(compiled, mask, x, options, time_limit - spent, target=target)
         spent += done.seconds
         done.freed = freed
     done.seconds = spent
+    return done
+
+
+def dearest_schemes(structure: Structure, cost: np.ndarray, blocks_x: np.ndarray,
+                    plan: np.ndarray, share: float, most: int) -> list[str]:
+    """The schemes whose fixed rotas cost the plan most: each scheme's excess is its columns'
+    cost in the plan less in its own block's answer; the dearest are taken until they hold
+    `share` of the positive excess, at most `most` of them."""
+    excess = np.zeros(len(structure.blocks))
+    np.add.at(excess, structure.column_block, cost * (plan - blocks_x))
+    excess[structure.schemes] = 0.0  # the global block has no rota to free
+    order = [int(b) for b in np.argsort(-excess) if excess[b] > TOL]
+    total = float(excess[order].sum()) if order else 0.0
+    chosen, held = [], 0.0
+    for b in order[:most]:
+        if held >= share * total:
+            break
+        chosen.append(b)
+        held += excess[b]
+    return [structure.blocks[b] for b in chosen]
+
+
+def free_dearest(compiled: Compiled, structure: Structure, blocks_x: np.ndarray,
+                 plan: np.ndarray, fixed: np.ndarray, options: SolverOptions,
+                 time_limit: float, target: float | None = None, share: float = 0.8,
+                 most_share: float = 0.1) -> Completion:
+    """A second completion from the plan (its start) with the dearest schemes' rotas and
+    awards freed (dearest_schemes): the plan's cost above the blocks' answers sits in a few
+    schemes whose fixed rota forced dearer care, and freeing only those keeps the MIP small."""
+    cost = np.asarray(compiled.lp.col_cost_, dtype=float)
+    most = max(1, int(most_share * structure.schemes))
+    freed = dearest_schemes(structure, cost, blocks_x, plan, share, most)
+    if not freed:
+        return Completion(math.inf, None, [], "nothing to free")
+    blocks = [structure.blocks.index(s) for s in freed]
+    mask = fixed & ~np.isin(structure.column_block, blocks)
+    done = complete(compiled, mask, plan, options, time_limit, start=plan, target=target)
+    done.freed = freed
     return done
