@@ -263,6 +263,19 @@ def test_monitoring_only_residents_shrink_the_emergency_reserve(tmp_path):
     assert table["residents"].to_dict() == {1: 1, 2: 1}
 
 
+def test_a_scheme_without_residents_keeps_its_whole_call_rate_with_tiers(tmp_path):
+    # Willow House (S2) has no residents, so no tiers to scale its calls by: its 0.5 night
+    # calls an hour of 15 minutes stay as they are, A = 0.125, and one carer reaches
+    # 1 - 0.125 e^(-0.875 x 10/15) = 93.0 % >= 90 %: a reserve of 1, which the one member of
+    # staff on duty gives. Both schemes: 2 x 3990.
+    tables = {"schemes": [scheme(), scheme(scheme_id="S2", name="Willow House",
+                                           night_calls_per_hour=0.5)]}
+    out = solved(tmp_path, policy={"support_tiers": True}, **tables)
+    assert total(out) == pytest.approx(2 * BASE)
+    cover = out.plan.cover.set_index(["scheme_id", "slot"])
+    assert cover.at[("S2", 2), "reserve"] == 1  # Mon 02:00
+
+
 def test_daily_check_visits_add_to_the_staff_on_duty(tmp_path):
     # R2 chooses 5*: 7 visits of 15 minutes = 1.75 h a week over the 42 hours from 10:00 to
     # 16:00, 1/24 of a carer in each. At Monday 10:00 R2's own visit already fills the one
