@@ -766,6 +766,14 @@ def test_large_figures_allow_floating_point_noise(simple_plan: Path, tmp_path: P
                                   "the weekly total x weeks_per_year gives 209404"]
 
 
+def test_eligible_preferences_re_derived(simple_plan: Path, tmp_path: Path) -> None:
+    # R2 names P2, which serves the zone and fits the budget: 1 eligible preference.
+    run = copy_of(simple_plan, tmp_path)
+    set_cells(run, "summary", {"metric": "preferences_eligible"}, value="0")
+    assert verify_folder(run) == ["table: summary.csv row 19 (preferences_eligible): value is 0, "
+                                  "but the model's rules gives 1"]
+
+
 def test_objective_changed(simple_plan: Path, tmp_path: Path) -> None:
     run = copy_of(simple_plan, tmp_path)
     edit_record(run, lambda r: r.update(objective_weekly_gbp=4027.05))
