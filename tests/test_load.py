@@ -411,6 +411,18 @@ def test_zero_and_infinite_numbers_are_refused(data: Path) -> None:
     ]
 
 
+def test_calls_no_number_of_staff_can_answer(data: Path) -> None:
+    # 100 calls an hour of 240 minutes each: 400 erlangs, more than the 200 staff the reserve
+    # search allows. Every value is within its own range; together they are impossible.
+    set_cell(data, "schemes", 2, "day_calls_per_hour", "100")
+    set_cell(data, "schemes", 2, "mean_call_minutes", "240")
+    assert problems(data) == [
+        "schemes.csv: row 2, scheme S01 (Oakfield Court): 100 day calls an hour taking 240 "
+        "minutes each cannot have 90 % reached within 10 minutes by any number of staff (up to "
+        "200); check day_calls_per_hour, mean_call_minutes, response_target_minutes and "
+        "response_share"]
+
+
 # --------------------------------------------------------------------------- collecting
 
 
