@@ -423,6 +423,27 @@ def test_calls_no_number_of_staff_can_answer(data: Path) -> None:
         "response_share"]
 
 
+def test_overlapping_visits_of_one_resident(tmp_path: Path) -> None:
+    # A 61-minute visit at 09:00 ends at 10:01, a minute into the 10:00 one (60 minutes would
+    # just fit). A 60-minute visit on Sunday at 23:30 runs into the week's first, Monday
+    # 00:00 (the week wraps).
+    tail = "; a resident has one visit at a time (a visit needing two carers at once is one " \
+           "row with carers = 2)"
+    data = write_dataset(tmp_path / "a", visits=[
+        visit(start="09:00", minutes=61), visit(start="10:00", minutes=30)])
+    assert problems(data) == [
+        "visits.csv: rows 2 and 3: resident R1's visit on Mon at 09:00 (61 minutes) overlaps "
+        "the one on Mon at 10:00" + tail]
+    data = write_dataset(tmp_path / "b", visits=[
+        visit(start="09:00", minutes=60), visit(start="10:00", minutes=30)])
+    load_dataset(data)
+    data = write_dataset(tmp_path / "c", visits=[
+        visit(day="Mon", start="00:00", minutes=30), visit(day="Sun", start="23:30")])
+    assert problems(data) == [
+        "visits.csv: rows 3 and 2: resident R1's visit on Sun at 23:30 (60 minutes) overlaps "
+        "the one on Mon at 00:00" + tail]
+
+
 # --------------------------------------------------------------------------- collecting
 
 
