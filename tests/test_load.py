@@ -86,6 +86,13 @@ def test_bundled_data_loads() -> None:
     assert set(data.checksums) == {f"{t}.csv" for t in
                                    ("schemes", "residents", "visits", "providers", "costs")}
     assert data.costs["weeks_per_year"] == pytest.approx(52.143)
+    # Each table has exactly the schema's columns, in order, sorted by its key.
+    for spec in TABLES:
+        if spec.name == "costs":
+            continue
+        frame = getattr(data, spec.name)
+        assert list(frame.columns) == [c.name for c in spec.columns], spec.name
+    assert data.residents["resident_id"].is_monotonic_increasing
 
 
 def test_byte_order_mark_is_accepted(data: Path) -> None:
