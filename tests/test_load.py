@@ -246,6 +246,12 @@ def test_whole_number_written_as_decimal_is_accepted(data: Path) -> None:
         ("residents", 7, "needs_band", "severe",
          "residents.csv: row 7, column 'needs_band' = 'severe': must be one of none, low, "
          "moderate, high"),
+        ("schemes", 2, "zone", "North Side",
+         "schemes.csv: row 2, column 'zone' = 'North Side': must be a short code of letters, "
+         "digits, '_', '.' or '-'"),
+        ("providers", 2, "zones", "North|South Side",
+         "providers.csv: row 2, column 'zones' = 'North|South Side': must be codes separated "
+         "by '|'"),
     ],
 )
 def test_bad_words(data: Path, table: str, row: int, column: str, value: str,
