@@ -43,9 +43,10 @@ SAMPLE_SEED ?= 1
 mutate-sample: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[mutate]"
 	$(BIN)/mutmut run --max-children 1 'optimiser.inputs.queueing.x_erlang_b__mutmut_1'
-	$(BIN)/python tests/mutation_sample.py draw --size $(SAMPLE) --seed $(SAMPLE_SEED) > /dev/null
-	$(BIN)/mutmut run --max-children $(WORKERS) $$(cat mutants/sample.txt)
-	$(BIN)/python tests/mutation_sample.py report
+	$(BIN)/python tests/mutation_sample.py draw --size $(SAMPLE) --seed $(SAMPLE_SEED) \
+		--out mutants/sample-$(SAMPLE_SEED).txt > /dev/null
+	$(BIN)/mutmut run --max-children $(WORKERS) $$(cat mutants/sample-$(SAMPLE_SEED).txt)
+	$(BIN)/python tests/mutation_sample.py report --sample mutants/sample-$(SAMPLE_SEED).txt
 
 bench: $(STAMP)
 	$(BIN)/python -m optimiser.bench

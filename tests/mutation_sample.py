@@ -12,6 +12,11 @@ tests reach which function):
     python tests/mutation_sample.py draw --size 300 --seed 1     # names to run, one per line
     python tests/mutation_sample.py report                        # the score, from mutants/
 
+A second sample with another seed (`--seed 2 --out mutants/sample-2.txt`, then `report
+--sample mutants/sample-2.txt`) measures the score again after new tests were written for
+the first sample's survivors: the first sample's own score is then no longer an unbiased
+estimate, since the tests were aimed at it.
+
 The score counts killed and timed-out mutants as killed; a survivor or a mutant no selected
 test reaches counts against the score unless it is listed as equivalent (then it leaves the
 denominator: no test can tell it from the original).
@@ -30,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MUTANTS = ROOT / "mutants"
-SAMPLE = MUTANTS / "sample.txt"
+SAMPLE = MUTANTS / "sample-1.txt"
 EQUIVALENT = ROOT / "tests" / "mutation_equivalent.toml"
 
 KILLED = {1, 3, 36, -24, 24, 152, 255, -11, -9, 37}  # killed, timeout, crash, type check
@@ -133,19 +138,21 @@ def report(names: list[str]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    d = sub.add_parser("draw", help="draw the sample and write mutants/sample.txt")
+    d = sub.add_parser("draw", help="draw the sample and write it (mutants/sample-1.txt)")
     d.add_argument("--size", type=int, default=300)
     d.add_argument("--seed", type=int, default=1)
-    sub.add_parser("report", help="the sample's kill rate")
+    d.add_argument("--out", type=Path, default=SAMPLE)
+    r = sub.add_parser("report", help="the sample's kill rate")
+    r.add_argument("--sample", type=Path, default=SAMPLE)
     args = parser.parse_args()
     if args.command == "draw":
         names = draw(args.size, args.seed)
-        SAMPLE.write_text("\n".join(names) + "\n")
+        args.out.write_text("\n".join(names) + "\n")
         print("\n".join(names))
     else:
-        if not SAMPLE.exists():
-            sys.exit("no sample drawn yet: python tests/mutation_sample.py draw")
-        print(report(SAMPLE.read_text().split()))
+        if not args.sample.exists():
+            sys.exit(f"no sample at {args.sample}: python tests/mutation_sample.py draw")
+        print(report(args.sample.read_text().split()))
 
 
 if __name__ == "__main__":
