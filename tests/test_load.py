@@ -404,6 +404,15 @@ def _set_cost(folder: Path, name: str, value: str) -> None:
     ("direct_payment_satisfaction", "101",
      ["costs.csv: direct_payment_satisfaction must be at most 100"]),
     ("direct_payment_satisfaction", "100", None),
+    # weeks_per_year may be 1 to 53 inclusive (a 53-week year of weekly pay runs is allowed)
+    ("weeks_per_year", "53", None),
+    ("weeks_per_year", "1", None),
+    ("weeks_per_year", "53.5",
+     ["costs.csv: weeks_per_year is 53.5; it turns weekly costs into annual ones, so it must "
+      "be between 1 and 53 (365 / 7 = 52.143)"]),
+    ("weeks_per_year", "0.5",
+     ["costs.csv: weeks_per_year is 0.5; it turns weekly costs into annual ones, so it must "
+      "be between 1 and 53 (365 / 7 = 52.143)"]),
 ])
 def test_costs_rules_at_their_bounds(data: Path, name: str, value: str,
                                      expected: list[str] | None) -> None:
