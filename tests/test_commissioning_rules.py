@@ -192,6 +192,17 @@ def test_work_passes_down_the_ranking_when_the_better_provider_is_full(tmp_path)
     assert total(out) == pytest.approx(BASE + 20)
 
 
+def test_ranking_without_any_care_weighs_the_bands_equally(tmp_path):
+    # No resident has care (needs band none, no visits), so no hours weigh the pay bands and
+    # each counts a third: P2 (20 + 35 + 25) / 3 = 26.67, P3 (25 + 35 + 25) / 3 = 28.33,
+    # P1 (40 + 50 + 40) / 3 = 43.33. The plan is the on-site team alone, and verifies.
+    out = solved(tmp_path, policy=RANKED, residents=[resident(needs_band="none")], visits=[],
+                 **RANK_TABLES)
+    assert total(out) == pytest.approx(BASE)
+    price = out.plan.extras["ranking"].set_index("provider_id")["price"]
+    assert price.to_dict() == pytest.approx({"P2": 80 / 3, "P3": 85 / 3, "P1": 130 / 3},
+                                            abs=0.005)
+
 def test_named_provider_is_exempt_from_rank_order(tmp_path):
     tables = {**RANK_TABLES, "residents": [resident(preferred_provider="P2",
                                                     preference_strength="weak")]}

@@ -291,7 +291,7 @@ def _packages(data: Dataset, slots: pd.DataFrame, scenario: Scenario) -> pd.Data
     hour = v["start"].str.slice(0, 2).astype(int)
     minute = v["start"].str.slice(3, 5).astype(int)
     slot = (day * 1440 + hour * 60 + minute) // scenario.slot_minutes
-    v["band"] = slots["band"].to_numpy()[slot.to_numpy()]
+    v["band"] = slots["band"].to_numpy()[slot.to_numpy(dtype=int)]
     v["staff_hours"] = v["minutes"] * v["carers"] / 60.0
     hours = v.pivot_table(
         index="resident_id", columns="band", values="staff_hours", aggfunc="sum", fill_value=0.0

@@ -27,7 +27,8 @@ def visit_minutes(data: Dataset) -> pd.DataFrame:
     visit running past Sunday midnight is cut in two, the rest continuing on Monday."""
     v = data.visits
     day = v["day"].map({d: i for i, d in enumerate(DAYS)}).to_numpy()
-    hh, mm = v["start"].str.split(":", expand=True).iloc[:, :2].astype(int).to_numpy().T
+    hh = v["start"].str.slice(0, 2).astype(int).to_numpy()
+    mm = v["start"].str.slice(3, 5).astype(int).to_numpy()
     start = day * 1440 + hh * 60 + mm
     end = start + v["minutes"].to_numpy()
     scheme = v["resident_id"].map(data.residents.set_index("resident_id")["scheme_id"])

@@ -133,7 +133,7 @@ def _cover(p: Params, rota: pd.DataFrame, allocations: pd.DataFrame,
     cover = p.cover.copy()
     key = pd.MultiIndex.from_frame(cover[["scheme_id", "slot"]])
     has_block = cover["scheme_id"].isin(awarded)
-    cover["planned_load"] = planned.reindex(key, fill_value=0.0).to_numpy().round(4)
+    cover["planned_load"] = planned.reindex(key, fill_value=0.0).to_numpy(dtype=float).round(4)
     cover["min_staff"] = np.where(has_block, cover["min_staff"], 0)
     cover["reserve"] = np.where(has_block, cover["reserve"], 0)
     cover["double_up_carers"] = doubles.reindex(key, fill_value=0).to_numpy().astype(int)
