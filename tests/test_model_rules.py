@@ -16,6 +16,9 @@ from __future__ import annotations
 import pytest
 from factory import offsite, provider, resident, scheme, visit, write_dataset, write_model
 
+from optimiser.inputs.config import load_scenario
+from optimiser.inputs.load import load_dataset
+from optimiser.inputs.params import StaticInfeasibility, derive
 from optimiser.run import solve_file
 
 DAY_NIGHT = {"patterns": [[7, 15], [22, 9]]}
@@ -234,6 +237,17 @@ def test_strong_preference_for_the_on_site_provider_binds_while_it_holds_the_blo
     assert strong == pytest.approx(BASE + 300)
 
 
+def test_care_under_anothers_block_does_not_honour_a_preference(tmp_path):
+    # P3 runs the on-site team for less (GBP 18 an hour on weekdays): 75 x 18 + 30 x 20 +
+    # 63 x 30 = 3840 a week, against P1's 3990. R1 weakly names P1 and every preference must
+    # be honoured. Care under P3's block does not honour it, so R1's hour is called off P1 on
+    # the framework at GBP 25: 3840 + 25 = 3865 (cheaper than giving P1 the block, 3990).
+    providers = [provider(), provider(provider_id="P3", name="Three", block_rate_day=18)]
+    residents = [resident(preferred_provider="P1", preference_strength="weak")]
+    cost = weekly_cost(tmp_path, policy={"min_preference_share": 1.0}, providers=providers,
+                       residents=residents)
+    assert cost == pytest.approx(3840 + 25)
+
 def test_share_of_preferences_honoured(tmp_path):
     # Two residents weakly prefer P3 (30) over P2 (25); half must be honoured: +5 once.
     providers = [ONSITE_DEAR, offsite(provider_id="P2"),
@@ -253,6 +267,14 @@ def test_direct_payment_request_is_honoured(tmp_path):
                        costs={"direct_payment_admin_per_year": 520})
     assert cost == pytest.approx(BASE + 22 + 10)
 
+
+def test_direct_payments_open_to_every_resident(tmp_path):
+    # Without care under the block, R1 (who has not asked for a direct payment) takes
+    # framework care from P1 at GBP 25; with direct payments open to every resident, the
+    # direct payment at GBP 22 an hour (no administration) is cheaper: 3990 + 22.
+    assert weekly_cost(tmp_path / "a", policy=NO_BLOCK_CARE) == pytest.approx(BASE + 25)
+    cost = weekly_cost(tmp_path / "b", policy={**NO_BLOCK_CARE, "direct_payments": "always"})
+    assert cost == pytest.approx(BASE + 22)
 
 def test_mean_satisfaction_floor(tmp_path):
     providers = [ONSITE_DEAR, offsite(provider_id="P2", satisfaction=70),
@@ -359,6 +381,18 @@ def test_onsite_provider_paid_from_budget_has_no_travel(tmp_path):
     assert spot == pytest.approx(BASE + 31.25)
 
 
+def test_on_site_spot_care_counts_towards_the_providers_capacity(tmp_path):
+    # Without care under the block, R1's hour is on-site spot care from P1 at GBP 25. P1's
+    # rota is 168 staff-hours a week; with a capacity of 168.5 the spot hour no longer fits
+    # (169 > 168.5), so the hour goes to P2 on the framework at GBP 30: 3990 + 30.
+    providers = [provider(weekly_capacity_hours=168.5),
+                 offsite(provider_id="P2", framework_rate_day=30)]
+    roomy = weekly_cost(tmp_path / "a", policy={"allow_block_care": False},
+                        providers=[provider(), providers[1]])
+    assert roomy == pytest.approx(BASE + 25)
+    full = weekly_cost(tmp_path / "b", policy={"allow_block_care": False}, providers=providers)
+    assert full == pytest.approx(BASE + 30)
+
 def test_infeasible_model_names_the_rule_that_cannot_be_met(tmp_path):
     # P1's capacity (100 h) cannot staff the scheme round the clock (168 h): no plan, and
     # relaxing capacity alone would give one. Nothing is written.
@@ -409,6 +443,23 @@ def test_rules_no_plan_can_meet_are_explained_before_solving(tmp_path):
     assert outcome.reasons == [
         "Zone North must have 2 framework providers but only 1 providers serving it pass the "
         "CQC floor."]
+
+
+def test_static_infeasibility_reads_as_its_reasons_one_a_line(tmp_path):
+    # Two rules no plan can meet: Willow House (S2, South) has no on-site provider, and the
+    # model exempts a scheme S9 that schemes.csv does not have. The exception's own text (what
+    # a caller of derive sees) is the two reasons on two lines, in the order they are found.
+    data = write_dataset(tmp_path / "data", schemes=[
+        scheme(), scheme(scheme_id="S2", name="Willow House", zone="South")])
+    model = write_model(tmp_path, data, shifts=DAY_NIGHT, policy={"schemes_without_cover": ["S9"]})
+    with pytest.raises(StaticInfeasibility) as caught:
+        derive(load_dataset(data), load_scenario(model))
+    assert caught.value.reasons == [
+        "Scheme Willow House (S2) needs 24-hour cover but no provider serving zone South can "
+        "run an on-site team and is rated good or better.",
+        "The model names scheme S9 in policy.schemes_without_cover, but schemes.csv has no such "
+        "scheme."]
+    assert str(caught.value) == "\n".join(caught.value.reasons)
 
 
 def test_preferences_that_cannot_be_met_are_not_counted_as_eligible(tmp_path):
