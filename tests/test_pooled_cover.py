@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from factory import offsite, provider, resident, visit, write_dataset, write_model
+from factory import offsite, provider, resident, scheme, visit, write_dataset, write_model
 
 from optimiser.inputs.load import load_dataset
 from optimiser.plan.checks import build_context, check_pooled_cover, verify_folder
@@ -61,7 +61,18 @@ def test_checker_refuses_a_team_the_pool_cannot_pay_for(tmp_path):
     data = write_dataset(tmp_path / "poor", residents=[resident(weekly_budget=3000)])
     ctx = build_context(out.written_to, load_dataset(data), out.scenario)
     problems = check_pooled_cover(ctx)
-    assert len(problems) == 1 and "pooled budgets" in problems[0]
+    assert problems == [
+        "budget: scheme S1 (Oakfield Court) packages and on-site team cost GBP 4,015.00 a week, "
+        "above the pooled budgets plus top-up (GBP 3,300.00) that must pay for both"]
+    # Checked against data where the one resident lives at another scheme, S2: Oakfield Court
+    # has no budgets to pool at all (GBP 0), while its team still costs 3,990.
+    elsewhere = write_dataset(tmp_path / "elsewhere", schemes=[
+        scheme(), scheme(scheme_id="S2", name="Willow House")],
+        residents=[resident(scheme_id="S2", weekly_budget=5000)])
+    ctx = build_context(out.written_to, load_dataset(elsewhere), out.scenario)
+    assert check_pooled_cover(ctx) == [
+        "budget: scheme S1 (Oakfield Court) packages and on-site team cost GBP 3,990.00 a week, "
+        "above the pooled budgets plus top-up (GBP 0.00) that must pay for both"]
 
 
 def test_a_sweep_solves_micro_in_two_stages(tmp_path):
