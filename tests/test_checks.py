@@ -430,6 +430,19 @@ def test_share_below_one(simple_plan: Path, tmp_path: Path) -> None:
            "exactly once)" in problems
 
 
+@pytest.mark.parametrize(("share", "outside"), [
+    ("1.000001", False),  # over 1 by exactly the tolerance (1e-6): a solver's rounding
+    ("1.00001", True),
+    ("0", True),
+])
+def test_share_outside_zero_to_one(simple_plan: Path, tmp_path: Path, share: str,
+                                   outside: bool) -> None:
+    run = copy_of(simple_plan, tmp_path)
+    set_cells(run, "allocations", {"resident_id": "R1"}, share=share)
+    said = [p for p in verify_folder(run) if "outside (0, 1]" in p]
+    assert said == ([f"allocation: resident R1, block route with provider P1: share {share} is "
+                     "outside (0, 1]"] if outside else [])
+
 def test_resident_without_allocation(simple_plan: Path, tmp_path: Path) -> None:
     run = copy_of(simple_plan, tmp_path)
     edit(run, "allocations", lambda f: f[f["resident_id"] != "R2"])
@@ -675,6 +688,31 @@ def test_strong_preference_for_an_on_site_provider(rich_plan: Path, tmp_path: Pa
                              "eligible provider, but only 0 of the package is with it"]
 
 
+def test_strong_preference_for_on_site_spot_care_counts_only_within_the_budget(
+        simple_plan: Path, tmp_path: Path) -> None:
+    """Without block care or the framework, R1's strong preference for P1 is eligible only as
+    on-site spot care, which costs 1 h x GBP 25 = 25 a week: within a budget of 30 (cap 33 with
+    the 10 % top-up), not within one of 20 (cap 22). R2's preference for P2 (framework only)
+    is then not eligible, so the summary's count of eligible preferences (1, written under the
+    plan's own model) is right with the budget of 30 and wrong with 20."""
+    run = copy_of(simple_plan, tmp_path)
+    _reassign(run, "R1", "framework", "P2")
+    data, scenario = inputs(run)
+    spot_only = with_policy(scenario, allow_block_care=False, allow_onsite_spot=True,
+                            allow_framework=False)
+
+    def said(budget: float) -> list[str]:
+        prefs = with_table(data, "residents", "resident_id", "R1", preferred_provider="P1",
+                           preference_strength="strong", weekly_budget=budget)
+        return [p for p in verify_run(run, prefs, spot_only) if p.startswith("choice:")
+                or "preferences_eligible" in p or "cannot be re-derived" in p]
+
+    assert said(30.0) == ["choice: resident R1 strongly prefers provider P1 (Provider One), an "
+                          "eligible provider, but only 0 of the package is with it"]
+    assert said(20.0) == ["table: summary.csv row 19 (preferences_eligible): value is 1, but "
+                          "the model's rules gives 0"]
+
+
 def test_direct_payment_is_the_choice(simple_plan: Path) -> None:
     """R3 takes the direct payment it asked for, so its preference for P2 need not be met."""
     data, scenario = inputs(simple_plan)
@@ -774,6 +812,22 @@ def test_eligible_preferences_re_derived(simple_plan: Path, tmp_path: Path) -> N
                                   "but the model's rules gives 1"]
 
 
+def test_eligible_preference_fits_the_budget_to_the_penny(simple_plan: Path) -> None:
+    # R2's framework care from P2 draws 2 carers x (30 + 15 minutes' travel) / 60 x GBP 10 =
+    # GBP 15 a week. A budget of 13.60 with the 10 % top-up caps the draw at 14.96: 4p short,
+    # so R2's preference is not eligible and the summary's 1 is wrong; 13.64 (cap 15.004) fits.
+    data, scenario = inputs(simple_plan)
+
+    def eligible_line(budget: float) -> list[str]:
+        poorer = with_table(data, "residents", "resident_id", "R2", weekly_budget=budget)
+        return [p for p in verify_run(simple_plan, poorer, scenario)
+                if "(preferences_eligible)" in p]
+
+    assert eligible_line(13.60) == ["table: summary.csv row 19 (preferences_eligible): value is "
+                                    "1, but the model's rules gives 0"]
+    assert eligible_line(13.64) == []
+
+
 def test_objective_changed(simple_plan: Path, tmp_path: Path) -> None:
     run = copy_of(simple_plan, tmp_path)
     edit_record(run, lambda r: r.update(objective_weekly_gbp=4027.05))
@@ -798,6 +852,27 @@ def test_block_staff_hours_come_from_the_rota(simple_plan: Path, tmp_path: Path)
     set_cells(run, "block_contracts", {"scheme_id": "S1"}, weekly_staff_hours="170")
     assert verify_folder(run) == ["table: block_contracts.csv row 2 (S1, P1): weekly_staff_hours "
                                   "is 170, but the rota (staff x hours) gives 168"]
+
+
+def test_block_contract_without_a_rota_has_no_staff_hours(simple_plan: Path,
+                                                          tmp_path: Path) -> None:
+    # With every rota row deleted the block contract's figures re-derive as 0: it had one
+    # member of staff round the clock, 168 h a week, of which weekdays 5 x 15 = 75 h (day),
+    # weekends 2 x 15 = 30 h, nights 7 x 9 = 63 h, costing 75 x 20 + 30 x 20 + 63 x 30 = 3990.
+    run = copy_of(simple_plan, tmp_path)
+    edit(run, "rota", lambda f: f.iloc[0:0])
+    block = [p for p in verify_folder(run) if p.startswith("table: block_contracts.csv")]
+    assert block == [
+        "table: block_contracts.csv row 2 (S1, P1): weekly_staff_hours is 168, but the rota "
+        "(staff x hours) gives 0",
+        "table: block_contracts.csv row 2 (S1, P1): day_hours is 75, but the rota's "
+        "staff-hours in the day band gives 0",
+        "table: block_contracts.csv row 2 (S1, P1): night_hours is 63, but the rota's "
+        "staff-hours in the night band gives 0",
+        "table: block_contracts.csv row 2 (S1, P1): weekend_hours is 30, but the rota's "
+        "staff-hours in the weekend band gives 0",
+        "table: block_contracts.csv row 2 (S1, P1): weekly_staff_cost is 3990, but the rota at "
+        "the block rates gives 0"]
 
 
 def test_coordination_recomputed_from_active_pairs(simple_plan: Path) -> None:
