@@ -189,3 +189,26 @@ def test_edited_tier_and_pooled_budget_are_explained(plans: dict[str, Path],
     assert verify_run(copy, *_inputs(run)) == [
         "table: cover_funding.csv row 3 (S2): pooled_budgets is 1381, but the residents' "
         "budgets plus top-up gives 1380"]
+
+
+def test_edited_preference_is_explained(plans: dict[str, Path], tmp_path: Path) -> None:
+    """A resident's stated preference copied into allocations.csv names the file it comes from:
+    R2 (allocations.csv row 3, framework care from P2) prefers P2 in residents.csv, so the
+    row saying P3 is wrong."""
+    run = plans["plain"]
+    copy = _set_cell(run, tmp_path / "plain", "allocations", 1, "preferred_provider", "P3")
+    assert verify_run(copy, *_inputs(run)) == [
+        "table: allocations.csv row 3 (R2, framework, P2): preferred_provider is 'P3', but "
+        "residents.csv gives 'P2'"]
+
+
+def test_ranking_rows_are_the_providers_ranked(plans: dict[str, Path], tmp_path: Path) -> None:
+    """ranking.csv has one row for each provider passing the CQC floor: P2, P3 and P1 in rank
+    order (P4 is rated inadequate). P2's row relabelled as P4's is named both ways, by
+    provider."""
+    run = plans["ranked"]
+    copy = _set_cell(run, tmp_path / "ranked", "ranking", 0, "provider_id", "P4")
+    rows = [p for p in verify_run(copy, *_inputs(run)) if p.startswith("table: ranking.csv has")]
+    assert rows == ["table: ranking.csv has no row for provider P2",
+                    "table: ranking.csv has a row for provider P4, which the plan does not give "
+                    "one"]
