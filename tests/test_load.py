@@ -544,6 +544,21 @@ def test_a_failure_of_a_whole_column_is_reported_once() -> None:
     ]
 
 
+def test_a_type_failure_reads_must_be_a_number_in_number_columns_only() -> None:
+    """The schema library names a cell it cannot read as the column's type by its type check.
+    In a number column (flats) that is said as 'must be a number'; in a text column (zone) the
+    check's own name is kept. Index 1 is spreadsheet row 3 (header row 1, first data row 2)."""
+    schemes = next(spec for spec in TABLES if spec.name == "schemes")
+    failures = pd.DataFrame([
+        {"column": "flats", "index": 1, "check": "coerce_dtype('float64')",
+         "failure_case": "many"},
+        {"column": "zone", "index": 2, "check": "dtype('str')", "failure_case": "x"},
+    ])
+    assert _explain(schemes, failures) == [
+        "schemes.csv: row 3, column 'flats' = 'many': must be a number",
+        "schemes.csv: row 4, column 'zone' = 'x': dtype('str')",
+    ]
+
 def test_row_numbers_count_blank_lines(data: Path) -> None:
     set_cell(data, "schemes", 5, "flats", "-1")
     path = data / "schemes.csv"
