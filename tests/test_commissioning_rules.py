@@ -14,7 +14,8 @@ import pytest
 from factory import offsite, provider, resident, scheme, visit, write_dataset, write_model
 
 from optimiser.inputs.config import load_scenario
-from optimiser.inputs.load import InputError
+from optimiser.inputs.load import InputError, load_dataset
+from optimiser.inputs.params import derive
 from optimiser.plan.checks import verify_folder
 from optimiser.run import solve_file
 
@@ -47,6 +48,22 @@ def line(outcome, name: str) -> float:
 
 # --------------------------------------------------------------------------- core-flexi
 
+
+def test_the_route_table_numbers_each_way_to_buy_care(tmp_path):
+    # R1 can be cared for under the block, bought on site from P1 by the hour, or called off
+    # the framework from P1 or P2: four routes, numbered 0-3 in that order (resident, kind,
+    # provider), the route number also the row label, and the table's own columns only.
+    data = write_dataset(tmp_path / "data", providers=[provider(), offsite(provider_id="P2")])
+    p = derive(load_dataset(data), load_scenario(write_model(tmp_path, data)))
+    routes = p.routes
+    assert routes[["route", "resident_id", "kind"]].values.tolist() == [
+        [0, "R1", "block"], [1, "R1", "spot"], [2, "R1", "framework"], [3, "R1", "framework"]]
+    assert routes["provider_id"].tolist()[1:] == ["P1", "P1", "P2"]
+    assert routes.index.tolist() == [0, 1, 2, 3]
+    assert list(routes.columns) == [
+        "route", "resident_id", "provider_id", "kind", "price", "paid_hours", "scheme_id",
+        "hours", "budget_cap", "preferred_provider", "preference_strength",
+        "wants_direct_payment", "budget_price", "satisfaction", "preferred"]
 
 def test_cash_allocation_is_paid_and_tightens_the_budget(tmp_path):
     # One 1-hour weekday visit; resident budget GBP 30, no top-up, strongly prefers P3
