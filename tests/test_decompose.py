@@ -423,7 +423,7 @@ def test_the_dearest_schemes_are_those_whose_fixed_rota_cost_the_plan_most():
     from optimiser.solving.decompose.structure import Structure
 
     structure = Structure(["S1", "S2", "S3", "(global)"], np.array([0, 0, 1, 2, 3]),
-                          np.array([], dtype=int), csr_matrix((0, 5)))
+                          np.array([], dtype=int), csr_matrix((0, 5)), np.zeros(5, dtype=bool))
     cost, blocks_x = np.arange(1.0, 6.0), np.ones(5)
     plan = np.array([3.0, 1.0, 1.0, 2.0, 0.0])
     assert dearest_schemes(structure, cost, blocks_x, plan, 0.8, 3) == ["S3", "S1"]

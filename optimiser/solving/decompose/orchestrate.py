@@ -117,9 +117,7 @@ class Setup:
         problems = [pb for pb in block_problems(structure, compiled) if len(pb.columns)]
         lp = compiled.lp
         coupling = structure.csr[rows]
-        integer = np.array([v.is_integer() or v.is_binary() for v in compiled.columns],
-                           dtype=bool)
-        continuous_global = (structure.column_block == structure.schemes) & ~integer
+        continuous_global = (structure.column_block == structure.schemes) & ~structure.integer
         defined = (abs(coupling) @ continuous_global.astype(float)) > 0
         return cls(compiled, structure, problems, coupling,
                    np.asarray(lp.row_lower_, dtype=float)[rows],

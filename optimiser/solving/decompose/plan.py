@@ -40,7 +40,7 @@ class Completion:
 def fixable(compiled: Compiled, structure: Structure) -> np.ndarray:
     """Columns a scheme's solve may fix: integers indexed by their scheme's id that sit in no
     coupling row."""
-    integer = np.array([v.is_integer() or v.is_binary() for v in compiled.columns], dtype=bool)
+    integer = structure.integer
     in_coupling = np.zeros(len(compiled.columns), dtype=bool)
     coupling = structure.csr[structure.coupling_rows]
     in_coupling[np.unique(coupling.indices)] = True

@@ -55,6 +55,7 @@ class Structure:
     column_block: np.ndarray
     row_block: np.ndarray
     csr: sp.csr_matrix
+    integer: np.ndarray  # per column: integer or binary
 
     @property
     def coupling_rows(self) -> np.ndarray:
@@ -94,7 +95,8 @@ def detect(compiled: Compiled, p: Params) -> Structure:
     integer = np.array([v.is_integer() or v.is_binary() for v in compiled.columns], dtype=bool)
     row_block = _price_rows_on_scheme_sums(csr, row_block, column_block, integer,
                                            position[GLOBAL])
-    return Structure(blocks=blocks, column_block=column_block, row_block=row_block, csr=csr)
+    return Structure(blocks=blocks, column_block=column_block, row_block=row_block, csr=csr,
+                     integer=integer)
 
 
 def _price_rows_on_scheme_sums(csr: sp.csr_matrix, row_block: np.ndarray,
