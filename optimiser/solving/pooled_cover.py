@@ -32,7 +32,8 @@ from optimiser.inputs.load import Dataset
 from optimiser.inputs.params import Params, derive
 from optimiser.model.build import build_model
 from optimiser.plan.tables import Plan, extract_plan
-from optimiser.solving.highs import Progress, SolveResult, solve
+from optimiser.solving.decompose import solve_model
+from optimiser.solving.highs import Progress, SolveResult
 
 SHORTFALL_TOL = 0.005  # GBP a week: below a penny is rounding, not a shortfall
 
@@ -58,7 +59,7 @@ def first_stage(data: Dataset, scenario: Scenario, log_file: Path | None = None,
     first = keep_cover_everywhere(scenario)
     params = derive(data, first)
     model = build_model(params)
-    result = solve(model, first.solver, log_file=log_file, progress=progress)
+    result = solve_model(model, params, first.solver, log_file=log_file, progress=progress)
     if not result.has_plan:
         return FirstStage(result=result, reasons=[
             "Even with the council paying every on-site team, no plan was found "
@@ -103,11 +104,12 @@ def most_schemes_kept(data: Dataset, scenario: Scenario, log_file: Path | None =
     """K*: the most schemes whose pooled budgets can pay for their team in any plan meeting
     every other rule (None if no plan exists even with every scheme free to lose cover)."""
     optional = cover_optional(scenario)
-    model = build_model(derive(data, optional))
+    params = derive(data, optional)
+    model = build_model(params)
     model.weekly_cost.deactivate()
     model.schemes_kept = pyo.Objective(expr=pyo.quicksum(model.award[k] for k in model.BLOCK),
                                        sense=pyo.maximize)
-    result = solve(model, optional.solver, log_file=log_file, progress=progress)
+    result = solve_model(model, params, optional.solver, log_file=log_file, progress=progress)
     if not result.has_plan:
         return None, result
     return int(round(result.objective)), result
