@@ -429,3 +429,51 @@ def test_the_dearest_schemes_are_those_whose_fixed_rota_cost_the_plan_most():
     assert dearest_schemes(structure, cost, blocks_x, plan, 0.8, 3) == ["S3", "S1"]
     assert dearest_schemes(structure, cost, blocks_x, plan, 0.5, 3) == ["S3"]
     assert dearest_schemes(structure, cost, blocks_x, plan, 0.8, 1) == ["S3"]
+
+
+# ------------------------------------------------------------------ sweeps: a start plan
+
+
+def _capacity_model(folder: Path, night: float):
+    """The capacity instance above, with every night rate set to `night`."""
+    rates = {"block_rate_night": night}
+    data = write_dataset(folder / "data", **two_schemes(providers=[
+        provider(weekly_capacity_hours=200, **rates),
+        provider(provider_id="P2", name="Provider Two", block_rate_day=25,
+                 block_rate_night=night + 5, block_rate_weekend=25, framework_rate_day=40,
+                 framework_rate_night=50, framework_rate_weekend=40)]))
+    scenario = load_scenario(write_model(folder, data, shifts=DAY_NIGHT),
+                             {"solver.method": "decompose"})
+    params = derive(load_dataset(scenario.dataset), scenario)
+    return build_model(params), params, scenario
+
+
+def test_a_start_plan_that_meets_every_rule_is_the_first_incumbent_at_this_scenarios_costs(
+        tmp_path):
+    # Base: P1 holds one block (3,990), P2 the other (4,830). Night rates up by 6 (P1 30 -> 36,
+    # P2 35 -> 41): the same rota now costs 105 x 20 + 63 x 36 = 4,368 and 105 x 25 + 63 x 41
+    # = 5,208, 9,576 in all, still the optimum; the start is kept as the plan (a completion of
+    # equal cost does not replace it) and priced at the new rates.
+    from optimiser.solving.decompose import solve_from_plan
+
+    model, params, scenario = _capacity_model(tmp_path / "base", 30.0)
+    base = solve_from_plan(model, params, scenario.solver, None)
+    assert base.start == "none"
+    assert base.result.objective == pytest.approx(PER_SCHEME + 4830.0)
+    model, params, scenario = _capacity_model(tmp_path / "dearer", 36.0)
+    again = solve_from_plan(model, params, scenario.solver, base.plan)
+    assert again.start == "base plan"
+    assert again.result.details["plan_from"] == "start plan"
+    assert again.result.objective == pytest.approx(4368.0 + 5208.0)
+    assert again.result.bound <= again.result.objective + 1e-6
+
+
+def test_a_start_plan_that_breaks_a_rule_is_not_used(tmp_path):
+    # One block award and nothing else breaks every cover row: solved as if from no start.
+    from optimiser.solving.decompose import solve_from_plan
+
+    model, params, scenario = _capacity_model(tmp_path, 30.0)
+    started = solve_from_plan(model, params, scenario.solver, {"award[S1,P1]": 1.0})
+    assert started.start == "base plan breaks a rule here"
+    assert started.result.details["plan_from"] != "start plan"
+    assert started.result.objective == pytest.approx(PER_SCHEME + 4830.0)

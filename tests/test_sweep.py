@@ -290,6 +290,29 @@ def test_reuse_gives_the_same_table_as_rebuilding(tmp_path, model):
     assert reused.loc[0, "spec_hash"] in saved
 
 
+def test_decomposed_scenarios_start_from_the_base_plan(tmp_path):
+    # Two schemes, each one member of staff round the clock at P1's rates: twice the one-scheme
+    # cost at every night factor. Decomposed, the base is solved cold and every other scenario
+    # starts from its plan (it meets every rule: only rates moved); rebuilding starts none.
+    from factory import resident, scheme, visit
+
+    data = write_dataset(tmp_path / "data", schemes=[scheme(), scheme(scheme_id="S2")],
+                         residents=[resident(), resident(resident_id="R2", scheme_id="S2")],
+                         visits=[visit(), visit(resident_id="R2")])
+    spec = spec_of(write_model(tmp_path, data, shifts=DAY_NIGHT), "rates.night*=1.0:1.2:0.1",
+                   fixed={"solver.method": "decompose"})
+    reused = run_sweep(spec, tmp_path / "reuse", charts=False).table
+    rebuilt = run_sweep(spec, tmp_path / "rebuild", charts=False, reuse=False).table
+    night = reused[reused["varied"] == "rates.night*"]
+    assert list(night["objective_weekly"]) == pytest.approx(
+        [2 * night_cost(f) for f in (1.0, 1.1, 1.2)])
+    assert set(reused["model"]) == {sweep.DECOMPOSED} == set(rebuilt["model"])
+    assert reused.loc[0, "start"] == "none" and set(reused["start"][1:]) == {"base plan"}
+    assert set(rebuilt["start"]) == {"none"}
+    same = ["scenario_id", "status", "objective_weekly"]
+    pd.testing.assert_frame_equal(reused[same], rebuilt[same])
+
+
 def test_base_settings_apply_to_the_first_scenario_only(model):
     spec = spec_of(model, "rates.night*=1.1,1.2", base_fixed={"solver.time_limit": 300})
     tasks = plan_scenarios(spec)

@@ -41,7 +41,7 @@ from optimiser.model.build import build_model
 from optimiser.model.objective import COST_LINES
 from optimiser.plan.files import atomic_write, write_csv
 from optimiser.plan.tables import HEADLINE_FIGURES, extract_plan
-from optimiser.solving.decompose import chosen_method, solve_model
+from optimiser.solving.decompose import chosen_method, solve_from_plan
 from optimiser.solving.held import Plan, session
 from optimiser.solving.highs import INTERRUPTED, STATUS_TEXT, SolveResult
 from optimiser.solving.pooled_cover import first_stage, lost_cover
@@ -448,14 +448,19 @@ def _decomposes(model, params, scenario: Scenario) -> bool:
 
 
 def _solve(model, params, scenario: Scenario, task: Task) -> tuple[SolveResult, dict]:
-    """Decomposition where `optimiser solve` would use it (each scenario on its own, so
-    nothing is held between scenarios), else the held model re-solved from the base plan."""
+    """Decomposition where `optimiser solve` would use it (its model built afresh, the base
+    plan its first incumbent where it meets this scenario's rules), else the held model
+    re-solved from the base plan."""
     if _decomposes(model, params, scenario):
-        return solve_model(model, params, scenario.solver), {"model": DECOMPOSED,
-                                                            "start": "none"}
+        started = solve_from_plan(model, params, scenario.solver,
+                                  task.start if task.reuse else None)
+        row: dict[str, object] = {"model": DECOMPOSED, "start": started.start}
+        if task.keep_plan and started.plan is not None:
+            row[PLAN_KEY] = started.plan
+        return started.result, row
     solved = session(task.reuse).solve(model, scenario.solver, start=task.start,
                                        routes=params.routes, want_plan=task.keep_plan)
-    row: dict[str, object] = {"model": solved.model, "start": solved.start}
+    row = {"model": solved.model, "start": solved.start}
     if solved.plan is not None:
         row[PLAN_KEY] = solved.plan
     return solved.result, row

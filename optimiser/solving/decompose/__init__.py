@@ -9,12 +9,14 @@ orchestrate (the rounds and stopping rules). The algorithm is in docs/decomposit
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyomo.environ as pyo
 
 from optimiser.inputs.config import SolverOptions
 from optimiser.inputs.params import Params
+from optimiser.solving.held import Plan, column_names, is_feasible, plan_of, start_vector
 from optimiser.solving.highs import Progress, SolveResult, compile_model, load_plan, run_highs
 
 AUTO_MIN_INTEGERS = 1000  # below this HiGHS proves the whole model faster than a round takes
@@ -48,3 +50,39 @@ def solve_model(model: pyo.ConcreteModel, params: Params, options: SolverOptions
     if values is not None:
         load_plan(model, compiled, values)
     return result
+
+
+@dataclass
+class Started:
+    """A decomposition solve from a known plan (sweeps): the result, the plan found by name
+    (the start of later scenarios) and what became of the start."""
+
+    result: SolveResult
+    plan: Plan | None
+    start: str  # "none", "base plan" or "base plan breaks a rule here"
+
+
+def solve_from_plan(model: pyo.ConcreteModel, params: Params, options: SolverOptions,
+                    start: Plan | None) -> Started:
+    """Decomposition solve of a sweep scenario, from the base scenario's plan where that plan
+    meets every rule of this one (only numbers such as rates changed): it is then the first
+    incumbent, so a round whose bound proves it ends the search before any plan is built
+    (docs/decomposition.md section 8). A start that breaks a rule here is not used."""
+    from optimiser.solving.decompose.orchestrate import solve_decomposed
+
+    began = time.perf_counter()
+    compiled = compile_model(model)
+    compile_seconds = time.perf_counter() - began
+    names = column_names(compiled, params.routes)
+    x0, how = None, "none"
+    if start:
+        x0 = start_vector(names, start)
+        how = "base plan"
+        if not is_feasible(compiled.lp, x0):
+            x0, how = None, "base plan breaks a rule here"
+    result, values = solve_decomposed(compiled, params, options, start=x0)
+    result.compile_seconds = compile_seconds
+    if values is None:
+        return Started(result, None, how)
+    load_plan(model, compiled, values)
+    return Started(result, plan_of(names, values), how)

@@ -218,8 +218,10 @@ class Search:
     """One decomposition run against a deadline."""
 
     def __init__(self, setup: Setup, options: SolverOptions, workers: int,
-                 scheduler: str | None, progress: Progress | None):
+                 scheduler: str | None, progress: Progress | None,
+                 start: np.ndarray | None = None):
         self.setup, self.options = setup, options
+        self.start_plan = start
         self.workers, self.scheduler, self.progress = workers, scheduler, progress
         self.start = time.perf_counter()
         self.deadline = self.start + options.time_limit
@@ -236,6 +238,9 @@ class Search:
     def run(self) -> tuple[SolveResult, np.ndarray | None]:
         setup = self.setup
         began = time.perf_counter()
+        if self.start_plan is not None:  # a plan known to meet every rule: the incumbent
+            cost = float(self.setup.cost @ self.start_plan) + self.setup.offset
+            self._keep(Completion(cost, self.start_plan, [], "plan"), "start plan")
         y, self.state.lp_bound = self._start_prices()
         self.state.lp_seconds = time.perf_counter() - began
         try:
@@ -429,7 +434,9 @@ class Search:
 
 
 def solve_decomposed(compiled: Compiled, params: Params, options: SolverOptions,
-                     progress: Progress | None = None) -> tuple[SolveResult, np.ndarray | None]:
-    """Decomposition solve of a compiled model (minimisation)."""
+                     progress: Progress | None = None, start: np.ndarray | None = None
+                     ) -> tuple[SolveResult, np.ndarray | None]:
+    """Decomposition solve of a compiled model (minimisation); start, if given, is a plan
+    that meets every rule of this model (the caller checks), kept as the first incumbent."""
     setup = Setup.build(compiled, params)
-    return Search(setup, options, options.workers, options.scheduler, progress).run()
+    return Search(setup, options, options.workers, options.scheduler, progress, start).run()
