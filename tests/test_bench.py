@@ -88,22 +88,24 @@ def test_failed_child_becomes_a_row_not_an_exception() -> None:
     assert judge(row, Target()) == ""
 
 
-def _sweep_row(method: str, total: float) -> Row:
-    return Row("M", method, total_s=total, scenarios=100, plans=100, workers=int(method[-2]),
-               status="done")
+def _sweep_row(method: str, total: float, gap: float = 0.004, plans: int = 100) -> Row:
+    return Row("M", method, total_s=total, scenarios=100, plans=plans, gap=gap,
+               workers=int(method[-2]), status="done")
 
 
 def test_sweep_speedups_are_judged_against_their_reference() -> None:
     from optimiser.bench import REUSE_TARGET, WORKERS_TARGET, _speedups, sweep_table
 
-    rows = [_sweep_row("sweep rebuild 1w", 1200.0), _sweep_row("sweep reuse 1w", 300.0),
-            _sweep_row("sweep reuse 2w", 200.0)]
+    rows = [_sweep_row("sweep rebuild 1w", 1200.0, 0.004),
+            _sweep_row("sweep reuse 1w", 300.0, 0.003),
+            _sweep_row("sweep reuse 2w", 200.0, 0.006, plans=98)]
     _speedups(rows)
-    assert rows[0].speedup is None and rows[0].target == ""
+    assert rows[0].speedup is None and rows[0].target == "gap ≤0.5 %"
+    assert rows[0].target_met == "yes"  # every scenario within 0.5 %: the worst is 0.4 %
     assert rows[1].speedup == pytest.approx(4.0)  # 1200 / 300
     assert rows[1].target_met == "yes" and f"{REUSE_TARGET:g}x" in rows[1].target
     assert rows[2].speedup == pytest.approx(1.5)  # 300 / 200: below 1.7
-    assert rows[2].target_met == "no: speed-up 1.50x"
+    assert rows[2].target_met == "no: gap 0.60 %, speed-up 1.50x, plans 98/100"
     assert f"{WORKERS_TARGET:g}x" in rows[2].target
     table = sweep_table(rows)
     assert "| sweep reuse 1w | M | 100 | 100 | 300.0 | 3.0 | 4.00x |" in table
