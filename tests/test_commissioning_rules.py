@@ -86,6 +86,37 @@ def test_cash_allocation_is_paid_and_tightens_the_budget(tmp_path):
     assert cash.plan.allocations["provider_id"].tolist() == ["P2"]
 
 
+def test_a_visit_is_paid_at_the_band_of_the_minute_it_starts(tmp_path):
+    # Night runs 22:00-07:00 and a visit is paid at the band of its start. R1's 60-minute
+    # visit starts Mon 21:45, a quarter of an hour before the night: day rate, 1 x 25 = 25,
+    # though it runs on to 22:45. R2's 30-minute visit starts Tue 06:55, five minutes before
+    # the day: night rate, 0.5 x 35 = 17.50. P2 (framework) delivers both: 3990 + 42.50.
+    tables = {"providers": [ONSITE_DEAR, offsite(provider_id="P2")],
+              "residents": [resident(), resident(resident_id="R2")],
+              "visits": [visit(start="21:45"),
+                         visit(resident_id="R2", day="Tue", start="06:55", minutes=30)]}
+    out = solved(tmp_path, policy=NO_BLOCK_CARE, **tables)
+    assert total(out) == pytest.approx(BASE + 25 + 17.5)
+    packages = out.params.packages.set_index("resident_id")
+    assert packages.loc["R1", ["hours_day", "hours_night"]].tolist() == [1.0, 0.0]
+    assert packages.loc["R2", ["hours_day", "hours_night"]].tolist() == [0.0, 0.5]
+
+
+def test_no_direct_payment_when_the_policy_allows_none(tmp_path):
+    # R1 asks for a direct payment (GBP 22 an hour, cheaper than P2's 25). On request it is
+    # granted: 3990 + 22; with direct_payments = "never" the route does not exist, so P2
+    # delivers the visit: 3990 + 25.
+    tables = {"providers": [ONSITE_DEAR, offsite(provider_id="P2")],
+              "residents": [resident(wants_direct_payment="true")]}
+    asked = solved(tmp_path / "a", policy=NO_BLOCK_CARE, **tables)
+    assert total(asked) == pytest.approx(BASE + 22)
+    never = solved(tmp_path / "b", policy={**NO_BLOCK_CARE, "direct_payments": "never"},
+                   **tables)
+    assert total(never) == pytest.approx(BASE + 25)
+    assert never.plan.allocations["provider_id"].tolist() == ["P2"]
+    assert "direct" not in set(never.params.routes["kind"])
+
+
 # --------------------------------------------------------------------------- outcomes
 
 
