@@ -150,3 +150,25 @@ def test_hours_bound_is_each_schemes_own(tmp_path):
     assert bound.set_index(["scheme_id", "band"])["max_hours"].to_dict() == {
         ("S1", "day"): 75.0, ("S1", "night"): 63.0, ("S1", "weekend"): 30.0,
         ("S2", "day"): 150.0, ("S2", "night"): 63.0, ("S2", "weekend"): 60.0}
+
+
+def test_hours_bound_with_overlapping_shifts_looks_only_at_the_schemes_own_needs(tmp_path):
+    # 8-hour shifts starting every hour: 8 patterns cover each slot, so the sum of their own
+    # largest N^most (8 x the need or more) never binds, and the bound at slot t is
+    # max N^most over [t, t+7] + max N^most over [t-7, t-1], each scheme's own.
+    # Oakfield Court needs 1 round the clock: 1 + 1 = 2 at every slot, so 2 x 75 = 150 weekday,
+    # 2 x 63 = 126 night and 2 x 30 = 60 weekend hours.
+    # Willow House needs 2 from 07:00 to 22:00 and 1 at night. Daytime slots look ahead at a
+    # need of 2; behind them is 2 except at 07:00 (00:00-06:00, all 1): 3 + 14 x 4 = 59 hours
+    # a day. Night slots: 22:00 and 23:00 see only night ahead (to 06:00), 2 behind: 3;
+    # 00:00-04:00 see 07:00 ahead and the day behind: 4; 05:00 and 06:00 see 07:00 ahead, only
+    # night behind (22:00-05:00): 3; 2 x 3 + 5 x 4 + 2 x 3 = 32 a night. Weekly: day
+    # 5 x 59 = 295, weekend 2 x 59 = 118, night 7 x 32 = 224. The padding (no minimum volume,
+    # one 8-hour shift) is below every figure.
+    data = write_dataset(tmp_path / "data", schemes=[
+        scheme(), scheme(scheme_id="S2", name="Willow House", day_min_staff=2)])
+    model = write_model(tmp_path, data, shifts={"starts": list(range(24)), "lengths": [8]})
+    bound = derive(load_dataset(data), load_scenario(model)).hours_bound
+    assert bound.set_index(["scheme_id", "band"])["max_hours"].to_dict() == {
+        ("S1", "day"): 150.0, ("S1", "night"): 126.0, ("S1", "weekend"): 60.0,
+        ("S2", "day"): 295.0, ("S2", "night"): 224.0, ("S2", "weekend"): 118.0}
