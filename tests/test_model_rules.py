@@ -393,6 +393,29 @@ def test_on_site_spot_care_counts_towards_the_providers_capacity(tmp_path):
     full = weekly_cost(tmp_path / "b", policy={"allow_block_care": False}, providers=providers)
     assert full == pytest.approx(BASE + 30)
 
+
+def test_split_packages_pass_down_the_ranking_only_while_the_better_provider_is_full(tmp_path):
+    # Ranking (as in the cost-quality tests): P3 (GBP 25, outstanding, satisfaction 100) first,
+    # P2 (GBP 20, requires improvement, 50) second, P1 (framework GBP 40) third. Packages may
+    # be split. R1, R2 and R3 each have a 1-hour visit; R3 names P2 (exempt from the ranking)
+    # and goes there: 20. P3 can take 2.5 hours a week; it is full for a 1-hour package only
+    # while it already supplies at least 2.5 - 1 = 1.5 hours, so of R1's and R2's two hours at
+    # most 0.5 may pass down to P2: 1.5 x 25 + 0.5 x 20 = 47.50, in all 20 + 47.50 = 67.50.
+    # ("Full" is yes or no: counting P3 as partly full for a share of a package would let
+    # R1 and R2 pass half each down, P3 keeping 1 hour: 25 + 1 x 20 + 20 = 65.)
+    providers = [ONSITE_DEAR,
+                 offsite(provider_id="P2", framework_rate_day=20,
+                         cqc_rating="requires_improvement", satisfaction=50),
+                 offsite(provider_id="P3", cqc_rating="outstanding", satisfaction=100,
+                         weekly_capacity_hours=2.5)]
+    residents = [resident(), resident(resident_id="R2"),
+                 resident(resident_id="R3", preferred_provider="P2", preference_strength="weak")]
+    visits = [visit(), visit(resident_id="R2"), visit(resident_id="R3")]
+    cost = weekly_cost(tmp_path, policy={**NO_BLOCK_CARE, "call_off_in_rank_order": True,
+                                         "allow_splits": True},
+                       providers=providers, residents=residents, visits=visits)
+    assert cost == pytest.approx(BASE + 67.5)
+
 def test_infeasible_model_names_the_rule_that_cannot_be_met(tmp_path):
     # P1's capacity (100 h) cannot staff the scheme round the clock (168 h): no plan, and
     # relaxing capacity alone would give one. Nothing is written.
