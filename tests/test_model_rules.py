@@ -19,7 +19,9 @@ from factory import offsite, provider, resident, scheme, visit, write_dataset, w
 from optimiser.inputs.config import load_scenario
 from optimiser.inputs.load import load_dataset
 from optimiser.inputs.params import StaticInfeasibility, derive
+from optimiser.model.build import build_model
 from optimiser.run import solve_file
+from optimiser.solving.highs import compile_model
 
 DAY_NIGHT = {"patterns": [[7, 15], [22, 9]]}
 WITH_HOUR = {"patterns": [[7, 15], [22, 9], [10, 1]]}  # plus a 1-hour shift at 10:00
@@ -64,6 +66,24 @@ def test_shifts_that_leave_the_night_uncovered(tmp_path):
                         providers=[provider(), offsite(provider_id="P2")],
                         visits=[visit(start="23:00")])
     assert night == pytest.approx(2100 + 35)
+
+
+def test_cover_rows_are_the_moments_of_the_slots_a_shift_covers(tmp_path):
+    # Only the 07:00 shift (15 h), night minimum 0, no calls, R1's hour on Monday at 10:00
+    # (slot 10, starting on the hour). Every slot a shift covers has one cover row at its
+    # start, the visit's slot included: 7 days x 15 hours (07:00-21:00) = 105 rows, slots
+    # 24d + 7 ... 24d + 21. The 63 night slots no shift covers need no carer (no reserve, no
+    # visit) and have none, and so does the rota's minimum there (0 at night): 105 rows too.
+    # (The model's row count is written to run.json.)
+    data = write_dataset(tmp_path / "data", schemes=[scheme(night_min_staff=0)])
+    scenario = load_scenario(write_model(tmp_path, data, shifts={"patterns": [[7, 15]]}))
+    compiled = compile_model(build_model(derive(load_dataset(data), scenario)))
+    rows: dict[str, list] = {}
+    for family, key in compiled.rows:
+        rows.setdefault(family, []).append(key)
+    day_slots = [24 * d + h for d in range(7) for h in range(7, 22)]
+    assert sorted(rows["care_and_reserve_cover"]) == [("S1", t, 60 * t) for t in day_slots]
+    assert sorted(rows["minimum_cover"]) == [("S1", t) for t in day_slots]
 
 
 def test_emergency_reserve_from_erlang_c_staffs_the_night(tmp_path):
@@ -415,6 +435,7 @@ def test_split_packages_pass_down_the_ranking_only_while_the_better_provider_is_
                                          "allow_splits": True},
                        providers=providers, residents=residents, visits=visits)
     assert cost == pytest.approx(BASE + 67.5)
+
 
 def test_infeasible_model_names_the_rule_that_cannot_be_met(tmp_path):
     # P1's capacity (100 h) cannot staff the scheme round the clock (168 h): no plan, and
