@@ -656,6 +656,11 @@ def test_strong_preference_must_be_honoured(rich_plan: Path, tmp_path: Path) -> 
     data, scenario = inputs(run)
     relaxed = verify_run(run, data, with_policy(scenario, honour_strong_preferences=False))
     assert not any(p.startswith("choice:") for p in relaxed)
+    # R2's package with P2 short of whole by exactly the solver's tolerance (1e-6) honours it.
+    close = copy_of(rich_plan, tmp_path / "close")
+    set_cells(close, "allocations", {"resident_id": "R2"}, share="0.999999")
+    problems = verify_folder(close)
+    assert not any(p.startswith("choice:") for p in problems), problems
 
 
 def test_ineligible_strong_preference_need_not_be_honoured(rich_plan: Path,
