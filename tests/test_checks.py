@@ -786,6 +786,14 @@ def test_cost_line_changed(simple_plan: Path, tmp_path: Path) -> None:
                                   "GBP 832.00"]
 
 
+def test_cost_line_missing(simple_plan: Path, tmp_path: Path) -> None:
+    # R2's 30-minute double-up with P2: 2 carers x (30 + 15 minutes' travel) = 1.5 h x GBP 10.
+    run = copy_of(simple_plan, tmp_path)
+    edit(run, "cost_lines", lambda f: f[f["line"] != "framework_care"])
+    assert "cost: cost_lines.csv has no line 'framework_care' (recomputed GBP 15.00 a week)" \
+        in verify_folder(run)
+
+
 def test_total_and_annual_lines(simple_plan: Path, tmp_path: Path) -> None:
     run = copy_of(simple_plan, tmp_path)
     set_cells(run, "cost_lines", {"line": "total"}, weekly_gbp="4030", annual_gbp="1")
