@@ -212,3 +212,14 @@ def test_ranking_rows_are_the_providers_ranked(plans: dict[str, Path], tmp_path:
     assert rows == ["table: ranking.csv has no row for provider P2",
                     "table: ranking.csv has a row for provider P4, which the plan does not give "
                     "one"]
+
+
+def test_ranking_figures_name_the_rule_they_come_from(plans: dict[str, Path],
+                                                      tmp_path: Path) -> None:
+    """P2 is ranked first (row 2 of ranking.csv, as above); written as second, the problem
+    names the ranking rule the rank comes from."""
+    run = plans["ranked"]
+    copy = _set_cell(run, tmp_path / "ranked", "ranking", 0, "rank", "2")
+    assert verify_run(copy, *_inputs(run)) == [
+        "table: ranking.csv row 2 (P2): rank is 2, but the ranking rule (price and quality) "
+        "gives 1"]
