@@ -144,6 +144,16 @@ def test_double_up_share_under_the_block_needs_both_carers_with_splits(tmp_path)
     assert cost == pytest.approx(BASE + 20)
 
 
+def test_a_framework_provider_may_take_part_of_a_package_with_splits(tmp_path):
+    # Packages may be split, no care under the block. One 1-hour visit; P3 charges GBP 25 an
+    # hour but can supply only half an hour a week, P2 charges 30. Half to each: 0.5 x 25 +
+    # 0.5 x 30 = 27.50 (all to P2 would be 30); P3 is active with a share of a half.
+    cost = weekly_cost(tmp_path, policy={**NO_BLOCK_CARE, "allow_splits": True},
+                       providers=[ONSITE_DEAR, offsite(provider_id="P2", framework_rate_day=30),
+                                  offsite(provider_id="P3", weekly_capacity_hours=0.5)])
+    assert cost == pytest.approx(BASE + 27.5)
+
+
 def test_minimum_viable_volume_moves_the_block(tmp_path):
     # P1 needs 200 staff-hours a week; the scheme needs 168. Topping P1 up costs 32 h x 20 = 640
     # (total 4630); P2 has no minimum and 10 % higher rates: 1.1 x 3990 = 4389.

@@ -3,7 +3,8 @@
 A *route* j is one way to deliver one resident's whole package: the on-site team under the
 block contract, the on-site provider paid from the personal budget, a framework provider, or a
 direct payment. Only eligible routes exist (params.py). Symbols (docs/model.md): y[j] route
-chosen (share of the package if splits are allowed), u[s,k] provider k active in scheme s,
+chosen (share of the package if splits are allowed), y^min the smallest share a framework
+provider may take with splits, u[s,k] provider k active in scheme s,
 c_j weekly price to the council, c^bud_j what the route draws on the budget, B_r budget plus
 top-up.
 """
@@ -13,6 +14,9 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from optimiser.inputs.params import Params
+
+SMALLEST_SPLIT_SHARE = 0.01  # y^min: with splits, a framework provider takes at least 1 % of
+# a package or none of it (a smaller share is not a real arrangement)
 
 
 def every_package_delivered_once(m: pyo.ConcreteModel, r: str) -> pyo.Expression:
@@ -41,10 +45,12 @@ def block_provider_active(m: pyo.ConcreteModel, s: str, k: str) -> pyo.Expressio
 
 def active_only_if_caring(m: pyo.ConcreteModel, s: str, k: str) -> pyo.Expression:
     """A provider counts as active in a scheme only if it holds the block there or delivers
-    framework care there, so a plan stopped short of optimal never pays for idle pairs."""
+    framework care there, so a plan stopped short of optimal never pays for idle pairs. With
+    splits a share may be a fraction, so the care is divided by the smallest share y^min a
+    framework provider may take: any share of at least y^min lets it be active."""
     held = m.award[s, k] if (s, k) in m.BLOCK else 0
     caring = pyo.quicksum(m.care[j] for j in m.framework_routes_of_pair.get((s, k), []))
-    return m.in_scheme[s, k] <= held + caring
+    return m.in_scheme[s, k] <= held + caring / m.smallest_share
 
 
 def individual_budget(m: pyo.ConcreteModel, r: str) -> pyo.Expression:
@@ -109,6 +115,7 @@ def add_allocation(m: pyo.ConcreteModel, p: Params) -> None:
         ),
     )
     domain = pyo.UnitInterval if policy.allow_splits else pyo.Binary
+    m.smallest_share = SMALLEST_SPLIT_SHARE if policy.allow_splits else 1.0
     m.care = pyo.Var(m.ROUTES, within=domain)
     onsite = routes[routes["kind"].isin(["block", "spot"])]["route"].tolist()
     m.ONSITE_ROUTES = pyo.Set(initialize=onsite)
