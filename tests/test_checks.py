@@ -638,6 +638,14 @@ def test_admitted_provider_below_cqc_floor(rich_plan: Path, tmp_path: Path) -> N
                         "CQC floor (requires_improvement)"]
 
 
+
+def test_admitted_provider_missing_from_providers_csv(rich_plan: Path, tmp_path: Path) -> None:
+    # framework.csv admits P9, which providers.csv does not list: the one problem named.
+    run = copy_of(rich_plan, tmp_path)
+    edit(run, "framework", lambda f: pd.concat([f, f.iloc[[0]].assign(provider_id="P9")]))
+    problems = rule_problems(verify_folder(run))
+    assert problems == ["framework: admitted provider P9 is not in providers.csv"]
+
 # --------------------------------------------------------------------------- 9-10. choice, quality
 
 
