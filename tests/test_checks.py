@@ -603,6 +603,23 @@ def test_market_share_cap(simple_plan: Path) -> None:
                         "commissioned hours (99.12 %), above the 50 % cap"]
 
 
+def test_outcome_payment_counts_the_hours_of_a_provider_not_listed(simple_plan: Path,
+                                                                   tmp_path: Path) -> None:
+    """R2's care moved to a spot route with P9, which providers.csv does not list, under a
+    model paying half the price on outcomes without reablement. P9 has no achievement rate,
+    but without reablement the hours paid do not depend on it: R2's 2 carers x 30 min = 1 hour
+    a week (spot: no travel), as when paying by the hour. So P9 is commissioned 1 hour and
+    needs a row in providers.csv, and P1's share is 169 / (169 + 1) = 0.994118."""
+    run = copy_of(simple_plan, tmp_path)
+    set_cells(run, "allocations", {"resident_id": "R2"}, route_kind="spot", provider_id="P9")
+    data, scenario = inputs(run)
+    problems = verify_run(run, data, with_policy(scenario, outcome_payment_share=0.5))
+    assert "table: providers.csv has no row for provider P9" in problems
+    assert "table: providers.csv row 2 (P1): market_share is 0.991202, but the provider's " \
+           "commissioned hours over all commissioned hours gives 0.994118" in problems
+    assert problems == verify_run(run, data, scenario)
+
+
 def test_deleted_framework_row(simple_plan: Path, tmp_path: Path) -> None:
     run = copy_of(simple_plan, tmp_path)
     edit(run, "framework", lambda f: f[f["provider_id"] != "P2"])
@@ -825,6 +842,25 @@ def test_large_figures_allow_floating_point_noise(simple_plan: Path, tmp_path: P
                                   "the weekly total x weeks_per_year gives 209404"]
 
 
+def test_summary_metric_twice_missing_or_misnamed(simple_plan: Path, tmp_path: Path) -> None:
+    """summary.csv with 'schemes' listed twice (both rows right: 1 scheme), 'gap' and
+    'framework_providers' left out, and the model's name (row 2) written 'other' where run.json
+    names the model 'test': each is said, the missing metrics in the summary's own order."""
+    run = copy_of(simple_plan, tmp_path)
+
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[frame["metric"] == "model", "value"] = "other"
+        frame = frame[~frame["metric"].isin(["gap", "framework_providers"])]
+        return pd.concat([frame, frame[frame["metric"] == "schemes"]])
+
+    edit(run, "summary", change)
+    assert verify_folder(run) == [
+        "table: summary.csv lists metric schemes twice",
+        "table: summary.csv has no metric 'gap'",
+        "table: summary.csv has no metric 'framework_providers'",
+        "table: summary.csv row 2 (model): value is 'other', but run.json gives 'test'"]
+
+
 def test_eligible_preferences_re_derived(simple_plan: Path, tmp_path: Path) -> None:
     # R2 names P2, which serves the zone and fits the budget: 1 eligible preference.
     run = copy_of(simple_plan, tmp_path)
@@ -894,6 +930,21 @@ def test_block_contract_without_a_rota_has_no_staff_hours(simple_plan: Path,
         "staff-hours in the weekend band gives 0",
         "table: block_contracts.csv row 2 (S1, P1): weekly_staff_cost is 3990, but the rota at "
         "the block rates gives 0"]
+
+
+def test_provider_row_the_plan_does_not_use_is_named_once(rich_plan: Path,
+                                                           tmp_path: Path) -> None:
+    """A row added to providers.csv for P4, which holds no block and delivers no care in the
+    rich plan, every figure 0 and its capacity the 10,000 hours of providers.csv: the row is
+    named as one the plan does not give, and nothing else, as its figures are right (no rota,
+    no paid hours: 0 hours supplied and commissioned, a 0 share)."""
+    run = copy_of(rich_plan, tmp_path)
+    row = {"provider_id": "P4", "provider_name": "Four", "block_staff_hours": "0",
+           "package_paid_hours": "0", "total_hours": "0", "weekly_capacity_hours": "10000",
+           "commissioned_hours": "0", "market_share": "0"}
+    edit(run, "providers", lambda f: pd.concat([f, pd.DataFrame([row])]))
+    assert verify_folder(run) == ["table: providers.csv has a row for provider P4, which the "
+                                  "plan does not give one"]
 
 
 def test_coordination_recomputed_from_active_pairs(simple_plan: Path) -> None:
