@@ -554,6 +554,18 @@ def test_direct_payment_price_and_draw(rich_plan: Path, tmp_path: Path) -> None:
            "the rates give GBP 22.00 (share 1 x GBP 22.00)" in verify_folder(run)
 
 
+def test_direct_payment_price_is_not_paid_on_outcomes(simple_plan: Path, tmp_path: Path) -> None:
+    """Outcome payments reshape hourly routes only: R3's direct payment (Sat, 60 min at the
+    GBP 22 direct-payment rate, no admin) still costs 1 x 22 = GBP 22.00 with half of every
+    hourly payment at risk, so a weekly_cost of 30 is named against 22."""
+    run = copy_of(simple_plan, tmp_path)
+    set_cells(run, "allocations", {"resident_id": "R3"}, weekly_cost="30")
+    data, scenario = inputs(run)
+    problems = verify_run(run, data, with_policy(scenario, outcome_payment_share=0.5))
+    assert "price: resident R3, direct payment: weekly_cost GBP 30.00 in allocations.csv, but " \
+           "the rates give GBP 22.00 (share 1 x GBP 22.00)" in problems
+
+
 def test_individual_budget_exceeded(simple_plan: Path) -> None:
     data, scenario = inputs(simple_plan)
     data = with_table(data, "residents", "resident_id", "R2", weekly_budget=10.0)
