@@ -84,14 +84,6 @@ def test_time_as_excel_writes_it_validates_and_solves(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_one_visit_written_two_ways_is_a_duplicate(tmp_path: Path) -> None:
-    data = write_dataset(tmp_path / "data", visits=[visit(start="8:15"),
-                                                    visit(start="08:15:00")])
-    with pytest.raises(InputError, match=r"row 3 repeats resident_id, day, start = R1, Mon, "
-                                         r"08:15 \(must be unique\)"):
-        load_dataset(data)
-
-
 # --------------------------------------------------------------------------- 4. combinations
 
 

@@ -284,6 +284,15 @@ def test_duplicate_compound_key(data: Path) -> None:
     ]
 
 
+
+def test_one_visit_written_two_ways_is_a_duplicate(tmp_path: Path) -> None:
+    # 8:15 and 08:15:00 are both read as 08:15, so the second row repeats the first.
+    data = write_dataset(tmp_path / "data", visits=[visit(start="8:15"),
+                                                    visit(start="08:15:00")])
+    with pytest.raises(InputError, match=r"row 3 repeats resident_id, day, start = R1, Mon, "
+                                         r"08:15 \(must be unique\)"):
+        load_dataset(data)
+
 # --------------------------------------------------------------------------- references
 
 
