@@ -223,3 +223,115 @@ def test_ranking_figures_name_the_rule_they_come_from(plans: dict[str, Path],
     assert verify_run(copy, *_inputs(run)) == [
         "table: ranking.csv row 2 (P2): rank is 2, but the ranking rule (price and quality) "
         "gives 1"]
+
+
+
+# Each figure a table rule re-derives is named with where it comes from: the sentence
+# "table: T.csv row N (...): C is X, but WHY gives Y" carries this reason for column C, the
+# source a commissioner checks by hand (the other figures have rules of their own: prices,
+# cost lines, the rota's shifts, cover, budgets).
+REASONS: dict[tuple[str, str], str] = {
+    ("allocations", "package_hours"): "the resident's visits in visits.csv (minutes x carers)",
+    ("allocations", "weekly_budget"): "residents.csv",
+    ("allocations", "satisfaction"):
+        "the provider's satisfaction (or direct_payment_satisfaction)",
+    ("block_contracts", "min_block_hours"): "the provider's minimum block hours in providers.csv",
+    ("block_contracts", "weekly_management_cost"):
+        "block_contract_management_per_year / weeks_per_year in costs.csv",
+    ("block_contracts", "weekly_staff_hours"): "the rota (staff x hours)",
+    ("block_contracts", "day_hours"): "the rota's staff-hours in the day band",
+    ("block_contracts", "night_hours"): "the rota's staff-hours in the night band",
+    ("block_contracts", "weekend_hours"): "the rota's staff-hours in the weekend band",
+    ("block_contracts", "weekly_staff_cost"): "the rota at the block rates",
+    ("block_contracts", "residents_block"):
+        "the shares of residents' care on the block route at the scheme",
+    ("block_contracts", "residents_spot"):
+        "the shares of residents' care on the spot route at the scheme",
+    ("cover", "min_staff"): "the rules, the rota and the visits",
+    ("cover", "planned_load"): "the rules, the rota and the visits",
+    ("cover", "double_up_carers"): "the rules, the rota and the visits",
+    ("cover", "reserve"): "the rules, the rota and the visits",
+    ("cover", "check_visits"): "the rules, the rota and the visits",
+    ("cover", "required"): "the rules, the rota and the visits",
+    ("cover", "on_duty"): "the rules, the rota and the visits",
+    ("cover", "slack"): "the rules, the rota and the visits",
+    ("framework", "residents"): "the framework rows of allocations.csv at the provider's rates",
+    ("framework", "weekly_paid_hours"):
+        "the framework rows of allocations.csv at the provider's rates",
+    ("framework", "weekly_care_cost"):
+        "the framework rows of allocations.csv at the provider's rates",
+    ("framework", "weekly_fixed_cost"):
+        "admission over the framework term plus monitoring, a week",
+    ("providers", "block_staff_hours"): "the rota and the paid hours of the allocations",
+    ("providers", "package_paid_hours"): "the rota and the paid hours of the allocations",
+    ("providers", "total_hours"): "the rota and the paid hours of the allocations",
+    ("providers", "weekly_capacity_hours"): "providers.csv",
+    ("providers", "commissioned_hours"):
+        "cover and contact hours under its blocks plus paid hours, by need",
+    ("providers", "market_share"): "the provider's commissioned hours over all commissioned hours",
+    ("rota", "pattern"): "the shift's day, start and length numbered as the model file lists them",
+    ("rota", "staff_hours"): "staff x hours",
+    ("rota", "day_hours"): "the shift's hours in the day band x staff",
+    ("rota", "night_hours"): "the shift's hours in the night band x staff",
+    ("rota", "weekend_hours"): "the shift's hours in the weekend band x staff",
+    ("summary", "gap"): "run.json",
+    ("summary", "weekly_cost"): "the total of cost_lines.csv",
+    ("summary", "annual_cost"): "the weekly total x weeks_per_year",
+    ("summary", "solver_objective"): "run.json",
+    ("summary", "solver_bound"): "run.json",
+    ("summary", "schemes"): "schemes.csv",
+    ("summary", "schemes_with_block"): "block_contracts.csv",
+    ("summary", "residents_with_care"): "residents.csv",
+    ("summary", "package_hours_per_week"): "visits.csv",
+    ("summary", "block_staff_hours_per_week"): "the rota",
+    ("summary", "onsite_share_of_planned_care"): "the allocations' hours on site over all hours",
+    ("summary", "framework_providers"): "framework.csv",
+    ("summary", "direct_payments"): "the direct payments in allocations.csv",
+    ("summary", "night_cover_cost_per_flat_per_week"): "the rota's night hours at the night rates",
+    ("summary", "preferences_stated"): "residents.csv",
+    ("summary", "preferences_eligible"): "the model's rules",
+    ("summary", "preferences_honoured"): "allocations.csv",
+    ("summary", "mean_satisfaction"): "the hours-weighted satisfaction of allocations.csv",
+    ("summary", "providers_per_scheme"): "allocations.csv",
+    ("tiers", "residents"): "residents.csv and the tier rules",
+    ("tiers", "check_visits_per_week"): "the tier rules",
+    ("tiers", "check_hours_per_week"): "the tier rules",
+    ("tiers", "weekly_check_cost"): "check hours at the block holder's day rate",
+    ("ranking", "price"): "the ranking rule (price and quality)",
+    ("ranking", "price_score"): "the ranking rule (price and quality)",
+    ("ranking", "quality_score"): "the ranking rule (price and quality)",
+    ("ranking", "score"): "the ranking rule (price and quality)",
+    ("ranking", "rank"): "the ranking rule (price and quality)",
+    ("ranking", "residents"): "the framework rows of allocations.csv",
+    ("ranking", "weekly_paid_hours"): "the framework rows of allocations.csv",
+    ("cover_funding", "flats"): "schemes.csv",
+    ("cover_funding", "pooled_budgets"): "the residents' budgets plus top-up",
+    ("cover_funding", "care_drawn"): "what allocations.csv draws on budgets",
+    ("cover_funding", "team_cost"): "the rota at the block rates",
+    ("cover_funding", "restore_cost_annual"): "restore_cost_weekly x weeks_per_year",
+}
+
+
+def test_each_edited_figure_names_where_it_comes_from(plans: dict[str, Path],
+                                                      tmp_path: Path) -> None:
+    """The first numeric cell of every column REASONS lists, raised by 7 with the checksums
+    recomputed: verify names that cell and gives the column's own reason."""
+    wrong, seen = [], set()
+    for plan, run in plans.items():
+        data, scenario = _inputs(run)
+        for (table, column), rows in numeric_cells(run).items():
+            if (table, column) in seen or (table, column) not in REASONS:
+                continue
+            seen.add((table, column))
+            copy = edited_copy(run, tmp_path / f"{plan}-{table}-{column}", table, column,
+                               rows[0], 7.0, rehash=True)
+            real = "value" if table == "summary" else column
+            head = f"table: {table}.csv row {rows[0] + 2} ("
+            whys = {p.split(", but ", 1)[1].rsplit(" gives ", 1)[0]
+                    for p in verify_run(copy, data, scenario)
+                    if p.startswith(head) and f"): {real} is " in p}
+            if whys != {REASONS[table, column]}:
+                wrong.append(f"{table}.{column}: {sorted(whys)}")
+            shutil.rmtree(copy)
+    assert seen == set(REASONS)
+    assert wrong == []
