@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import random
 import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -113,21 +115,44 @@ def test_every_numeric_column_of_every_table_is_re_derived(plans: dict[str, Path
     """For every table and numeric column any of the plans writes: one random cell edited and
     run.json's checksums recomputed; verify must still fail."""
     chance = random.Random(11)
-    missed, seen = [], set()
+    missed, seen = [], []
+    for edit in column_edits(plans, tmp_path, CHECKSUM_ONLY, lambda rows: (
+            chance.choice(rows), chance.choice(DELTAS))):
+        seen.append((edit.table, edit.column))
+        if not edit.problems:
+            missed.append(f"{edit.plan}: {edit.table}.csv row {edit.row + 2} {edit.column} "
+                          f"{edit.delta:+g}")
+    assert len(seen) > 60
+    assert missed == []
+
+
+@dataclass
+class Edit:
+    """One cell of a plan edited, checksums recomputed, and what verify then says."""
+
+    plan: str
+    table: str
+    column: str
+    row: int
+    delta: float
+    problems: list[str]
+
+
+def column_edits(plans: dict[str, Path], tmp_path: Path, skip, choose) -> Iterator[Edit]:
+    """For each (table, column) with a number in any plan (the first plan that has one), one
+    cell chosen by choose(rows) -> (row, delta) edited with run.json re-hashed, and verified."""
+    seen = set(skip)
     for plan, run in plans.items():
         data, scenario = _inputs(run)
         for (table, column), rows in numeric_cells(run).items():
-            if (table, column) in seen | CHECKSUM_ONLY:
+            if (table, column) in seen:
                 continue
             seen.add((table, column))
-            row, delta = chance.choice(rows), chance.choice(DELTAS)
+            row, delta = choose(rows)
             copy = edited_copy(run, tmp_path / f"{plan}-{table}-{column}", table, column, row,
                                delta, rehash=True)
-            if not verify_run(copy, data, scenario):
-                missed.append(f"{plan}: {table}.csv row {row + 2} {column} {delta:+g}")
+            yield Edit(plan, table, column, row, delta, verify_run(copy, data, scenario))
             shutil.rmtree(copy)
-    assert len(seen) > 60
-    assert missed == []
 
 
 def test_checksum_only_figures_are_covered_by_the_checksums(plans: dict[str, Path],
@@ -317,21 +342,15 @@ def test_each_edited_figure_names_where_it_comes_from(plans: dict[str, Path],
     """The first numeric cell of every column REASONS lists, raised by 7 with the checksums
     recomputed: verify names that cell and gives the column's own reason."""
     wrong, seen = [], set()
-    for plan, run in plans.items():
-        data, scenario = _inputs(run)
-        for (table, column), rows in numeric_cells(run).items():
-            if (table, column) in seen or (table, column) not in REASONS:
-                continue
-            seen.add((table, column))
-            copy = edited_copy(run, tmp_path / f"{plan}-{table}-{column}", table, column,
-                               rows[0], 7.0, rehash=True)
-            real = "value" if table == "summary" else column
-            head = f"table: {table}.csv row {rows[0] + 2} ("
-            whys = {p.split(", but ", 1)[1].rsplit(" gives ", 1)[0]
-                    for p in verify_run(copy, data, scenario)
-                    if p.startswith(head) and f"): {real} is " in p}
-            if whys != {REASONS[table, column]}:
-                wrong.append(f"{table}.{column}: {sorted(whys)}")
-            shutil.rmtree(copy)
+    for edit in column_edits(plans, tmp_path, CHECKSUM_ONLY, lambda rows: (rows[0], 7.0)):
+        if (edit.table, edit.column) not in REASONS:
+            continue
+        seen.add((edit.table, edit.column))
+        real = "value" if edit.table == "summary" else edit.column
+        head = f"table: {edit.table}.csv row {edit.row + 2} ("
+        whys = {p.split(", but ", 1)[1].rsplit(" gives ", 1)[0] for p in edit.problems
+                if p.startswith(head) and f"): {real} is " in p}
+        if whys != {REASONS[edit.table, edit.column]}:
+            wrong.append(f"{edit.table}.{edit.column}: {sorted(whys)}")
     assert seen == set(REASONS)
     assert wrong == []
