@@ -187,6 +187,31 @@ def test_minimum_framework_providers_per_zone(tmp_path):
     assert cost == pytest.approx(BASE + 25 + 10)
 
 
+def test_minimum_framework_providers_counts_only_those_above_the_cqc_floor(tmp_path):
+    # Two framework providers per zone, but P3 is rated Inadequate (below the floor) and may
+    # not be admitted even though it costs nothing to admit: it is no framework candidate at
+    # all (and none is when the model closes the framework). The second provider is P1 (GBP
+    # 20 a week to admit), and the care goes to P2 at 25: 25 + 20.
+    providers = [ONSITE_DEAR, offsite(provider_id="P2"),
+                 offsite(provider_id="P3", cqc_rating="inadequate")]
+    policy = {**NO_BLOCK_CARE, "min_framework_per_zone": 2}
+    cost = weekly_cost(tmp_path, policy=policy, providers=providers)
+    assert cost == pytest.approx(BASE + 25 + 20)
+    data = load_dataset(tmp_path / "data")
+    scenario = load_scenario(tmp_path / "test.toml")
+    assert list(derive(data, scenario).framework["provider_id"]) == ["P1", "P2"]
+    closed = scenario.model_copy(update={"policy": scenario.policy.model_copy(
+        update={"allow_framework": False, "min_framework_per_zone": 0})})
+    assert derive(data, closed, check=False).framework.empty
+
+
+def test_a_night_band_that_does_not_wrap_midnight(tmp_path):
+    # Nights from 00:00 to 06:00: 6 night hours a day at GBP 30 (42 a week) and the other 126
+    # hours at GBP 20 (weekend days are paid as weekdays here): 1,260 + 2,520 = 3,780.
+    cost = weekly_cost(tmp_path, policy={"night_start_hour": 0, "night_end_hour": 6})
+    assert cost == pytest.approx(42 * 30 + 126 * 20)
+
+
 def test_budget_cap_excludes_a_provider(tmp_path):
     # Budget GBP 28, no top-up: P3 at 30 is over budget, so P2 (25 + 10 admission) it is.
     providers = [ONSITE_DEAR, offsite(provider_id="P2", framework_admission_cost=520),
