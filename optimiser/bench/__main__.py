@@ -1,0 +1,5 @@
+"""`python -m optimiser.bench` (``make bench``)."""
+
+from optimiser.bench.cli import main
+
+main()
