@@ -509,6 +509,15 @@ def test_block_route_needs_the_block_holder(rich_plan: Path, tmp_path: Path) -> 
            "contract at scheme S2 (Willow House) (held by P3)" in verify_folder(run)
 
 
+def test_block_route_at_a_scheme_without_a_block(rich_plan: Path, tmp_path: Path) -> None:
+    # S2's block contract taken out of block_contracts.csv: R4's care under P3's block there
+    # has no block to be under.
+    run = copy_of(rich_plan, tmp_path)
+    edit(run, "block_contracts", lambda f: f[f["scheme_id"] != "S2"])
+    assert "route: resident R4, block route with provider P3: P3 does not hold the block " \
+           "contract at scheme S2 (Willow House) (not awarded)" in verify_folder(run)
+
+
 def test_direct_payment_only_on_request(simple_plan: Path, tmp_path: Path) -> None:
     run = copy_of(simple_plan, tmp_path)
     set_cells(run, "allocations", {"resident_id": "R1"}, route_kind="direct", provider_id="")
