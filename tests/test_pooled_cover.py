@@ -7,6 +7,8 @@ provider by the hour at GBP 25. The pool is the budget plus the 10 % top-up.
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 from factory import offsite, provider, resident, scheme, visit, write_dataset, write_model
@@ -73,6 +75,14 @@ def test_checker_refuses_a_team_the_pool_cannot_pay_for(tmp_path):
     assert check_pooled_cover(ctx) == [
         "budget: scheme S1 (Oakfield Court) packages and on-site team cost GBP 3,990.00 a week, "
         "above the pooled budgets plus top-up (GBP 0.00) that must pay for both"]
+    # The plan's rota taken out (a block holder with no team written), checked against a
+    # budget of 23.20 (pool 25.52): the care alone (25.00) is within it, and a team that is not
+    # there costs nothing.
+    bare = shutil.copytree(out.written_to, tmp_path / "bare")
+    rota = pd.read_csv(bare / "rota.csv", dtype=str)
+    rota.iloc[0:0].to_csv(bare / "rota.csv", index=False)
+    thin = write_dataset(tmp_path / "thin", residents=[resident(weekly_budget=23.2)])
+    assert check_pooled_cover(build_context(bare, load_dataset(thin), out.scenario)) == []
 
 
 def test_a_sweep_solves_micro_in_two_stages(tmp_path):
