@@ -410,6 +410,24 @@ def test_cover_table_must_match_the_rules(rich_plan: Path, tmp_path: Path) -> No
            "required; the rules give 2" in verify_folder(run)
 
 
+def test_cover_table_within_its_tolerance_of_the_rules(tmp_path: Path) -> None:
+    # Nobody is needed at night (no night minimum, no calls, no night visits), so the night
+    # slots' required staff is 0. cover.csv writing 0.001 there differs from the rules by
+    # exactly the cover table's tolerance (1e-3) and is accepted; 0.002 is not.
+    data = write_dataset(tmp_path / "data", schemes=[scheme(night_min_staff=0)])
+    run = _solve(tmp_path, data)
+    cover = pd.read_csv(run / "cover.csv")
+    slot = str(int(cover.loc[cover["required"] == 0, "slot"].iloc[0]))
+
+    def said(value: str) -> list[str]:
+        copy = copy_of(run, tmp_path / value)
+        set_cells(copy, "cover", {"scheme_id": "S1", "slot": slot}, required=value)
+        return [p for p in verify_folder(copy)
+                if p.startswith("cover table:") and "staff required" in p]
+    assert said("0.001") == []
+    assert len(said("0.002")) == 1
+
+
 def test_problems_are_capped_per_rule(simple_plan: Path, tmp_path: Path) -> None:
     run = copy_of(simple_plan, tmp_path)
     edit(run, "rota", lambda f: f.iloc[0:0])
