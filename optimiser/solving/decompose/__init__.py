@@ -33,14 +33,19 @@ def chosen_method(options: SolverOptions, params: Params, integers: int, sense: 
     return options.method
 
 
+def _compiled(model: pyo.ConcreteModel) -> tuple:
+    """The model in matrix form, and how long compiling it took."""
+    began = time.perf_counter()
+    compiled = compile_model(model)
+    return compiled, time.perf_counter() - began
+
+
 def solve_model(model: pyo.ConcreteModel, params: Params, options: SolverOptions,
                 log_file: Path | None = None, progress: Progress | None = None) -> SolveResult:
     """Compile, solve by the chosen method and (if there is a plan) load it into the model."""
     from optimiser.solving.decompose.orchestrate import solve_decomposed
 
-    start = time.perf_counter()
-    compiled = compile_model(model)
-    compile_seconds = time.perf_counter() - start
+    compiled, compile_seconds = _compiled(model)
     method = chosen_method(options, params, compiled.size["integer_variables"], compiled.sense)
     if method == "decompose":
         result, values = solve_decomposed(compiled, params, options, progress)
@@ -65,14 +70,12 @@ class Started:
 def solve_from_plan(model: pyo.ConcreteModel, params: Params, options: SolverOptions,
                     start: Plan | None) -> Started:
     """Decomposition solve of a sweep scenario, from the base scenario's plan where that plan
-    meets every rule of this one (only numbers such as rates changed): it is then the first
-    incumbent, so a round whose bound proves it ends the search before any plan is built
-    (docs/decomposition.md section 8). A start that breaks a rule here is not used."""
+    meets every rule of this one: it is then the first incumbent, so the search holds a plan
+    from its first second (docs/decomposition.md section 8). A start that breaks a rule here
+    (a route the scenario no longer has) is not used."""
     from optimiser.solving.decompose.orchestrate import solve_decomposed
 
-    began = time.perf_counter()
-    compiled = compile_model(model)
-    compile_seconds = time.perf_counter() - began
+    compiled, compile_seconds = _compiled(model)
     names = column_names(compiled, params.routes)
     x0, how = None, "none"
     if start:
