@@ -520,7 +520,7 @@ def test_rules_no_plan_can_meet_are_explained_before_solving(tmp_path):
                                      policy={"min_framework_per_zone": 2}))
     assert outcome.result is None
     assert outcome.reasons == [
-        "Zone North must have 2 framework providers but only 1 providers serving it pass the "
+        "Zone North must have 2 framework providers but only 1 provider serving it passes the "
         "CQC floor."]
 
 

@@ -415,9 +415,12 @@ def _static_checks(params: Params) -> list[str]:
         for zone in params.zones["zone"].unique():
             have = int(counts.get(zone, 0))
             if have < policy.min_framework_per_zone:
+                serving = "no provider serving it passes" if have == 0 else (
+                    f"only {have} provider{'s' if have > 1 else ''} serving it "
+                    f"pass{'' if have > 1 else 'es'}")
                 reasons.append(
                     f"Zone {zone} must have {policy.min_framework_per_zone} framework providers "
-                    f"but only {have} providers serving it pass the CQC floor."
+                    f"but {serving} the CQC floor."
                 )
     return reasons
 
