@@ -21,6 +21,7 @@ from optimiser.inputs.load import load_dataset
 from optimiser.inputs.params import StaticInfeasibility, derive
 from optimiser.model.build import build_model
 from optimiser.run import solve_file
+from optimiser.solving.decompose import prices
 from optimiser.solving.highs import compile_model
 
 DAY_NIGHT = {"patterns": [[7, 15], [22, 9]]}
@@ -403,6 +404,37 @@ def test_provider_capacity(tmp_path):
     tables = _two_schemes()
     tables["providers"][0] = provider(zones="North|South", weekly_capacity_hours=200)
     assert weekly_cost(tmp_path, **tables) == pytest.approx(BASE + 4389)
+
+
+def _lp_bound(data, model, without: str | None = None) -> float:
+    """The LP relaxation's value of a tiny model, optionally with one row family switched off."""
+    m = build_model(derive(load_dataset(data), load_scenario(model)))
+    if without is not None:
+        getattr(m, without).deactivate()
+    return float(prices.lp_duals(compile_model(m), 60.0)[1])
+
+
+def test_framework_hours_need_admission_lifts_the_lp_to_the_integer_optimum(tmp_path):
+    # R1 and R2 each need one hour (Monday 10:00); no care under the block or on-site spot.
+    # A direct payment costs GBP 40 an hour; P2 on the framework 25, can supply 1 hour a week,
+    # and costs 520 a year to monitor (10 a week). Integer optimum: admit P2 for one of them,
+    # the other on a direct payment: 10 + 25 + 40 = 75 on top of the base rota. LP relaxation
+    # without framework_hours_need_admission: each care share is at most P2's admission z, so
+    # P2 can carry its 1 hour as half of each package with z = 1/2: 5 + 25 + 40 = 70. With the
+    # row, the 1 hour needs z = 1, and the LP is the integer optimum, 75.
+    tables = {
+        "providers": [ONSITE_DEAR, offsite(provider_id="P2", weekly_capacity_hours=1,
+                                           framework_monitoring_cost=520)],
+        "residents": [resident(), resident(resident_id="R2")],
+        "visits": [visit(), visit(resident_id="R2")],
+        "costs": {"direct_payment_hourly_rate": 40.0},
+    }
+    policy = {**NO_BLOCK_CARE, "direct_payments": "always"}
+    assert weekly_cost(tmp_path / "mip", policy=policy, **tables) == pytest.approx(BASE + 75)
+    data = write_dataset(tmp_path / "lp" / "data", **tables)
+    model = write_model(tmp_path / "lp", data, policy=policy, shifts=DAY_NIGHT)
+    assert _lp_bound(data, model) == pytest.approx(BASE + 75)
+    assert _lp_bound(data, model, "framework_hours_need_admission") == pytest.approx(BASE + 70)
 
 
 def test_onsite_cqc_floor_and_unrated_rule(tmp_path):

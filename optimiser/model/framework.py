@@ -52,6 +52,17 @@ def provider_capacity(m: pyo.ConcreteModel, k: str) -> pyo.Expression:
     return m.provider_hours[k] <= m.capacity[k]
 
 
+def framework_hours_need_admission(m: pyo.ConcreteModel, f: str) -> pyo.Expression:
+    """Framework hours come only from an admitted provider, and within its capacity:
+    sum of omega_j y_j over f's framework routes <= Cap_f z_f. Implied by the integer model
+    (care needs admission, and H_f <= Cap_f), but not by its LP relaxation, where a provider
+    admitted to a fraction could still supply up to its whole capacity: this is the
+    capacitated facility-location row, and where one provider must serve a zone it lifts
+    the LP bound by percent, not tenths (docs/model.md, framework and capacity)."""
+    paid = pyo.quicksum(m.paid_hours[j] * m.care[j] for j in m.ix.framework_routes_of[f])
+    return paid <= m.capacity[f] * m.admit[f]
+
+
 def call_off_in_rank_order(m: pyo.ConcreteModel, r: str, f: str) -> pyo.Expression:
     """Essex (seed 004): work is called off in rank order. Resident r's package may go to a
     provider ranked below f only if f is not admitted or f is full for that package; the
@@ -156,5 +167,8 @@ def add_framework(m: pyo.ConcreteModel, p: Params) -> None:
     m.provider_hours = pyo.Var(m.SUPPLIERS, within=pyo.NonNegativeReals)
     m.provider_hours_supplied = pyo.Constraint(m.SUPPLIERS, rule=provider_hours_supplied)
     m.provider_capacity = pyo.Constraint(m.SUPPLIERS, rule=provider_capacity)
+    m.FRAMEWORK_SUPPLIERS = pyo.Set(initialize=sorted(m.ix.framework_routes_of))
+    m.framework_hours_need_admission = pyo.Constraint(
+        m.FRAMEWORK_SUPPLIERS, rule=framework_hours_need_admission)
     if policy.call_off_in_rank_order and policy.allow_framework:
         add_rank_order(m, p)

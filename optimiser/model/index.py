@@ -48,6 +48,7 @@ class Index:
     busy_at: dict = field(default_factory=dict)  # (s, t, i) -> [(j, carers busy at i)]
     double_ups: list = field(default_factory=list)  # [(s, t, j, carers)] visits needing 2+
     routes_of_provider: dict = field(default_factory=dict)  # k -> [j] (non-block routes)
+    framework_routes_of: dict = field(default_factory=dict)  # f -> [j] (framework routes)
     block_of_provider: dict = field(default_factory=dict)  # k -> [s]
     framework_in_zone: dict = field(default_factory=dict)  # zone -> [f]
     routes_of_scheme: dict = field(default_factory=dict)  # s -> [j]
@@ -78,6 +79,8 @@ class Index:
                 )
             ),
             routes_of_provider=_group(paid, "provider_id", "route"),
+            framework_routes_of=_group(routes[routes["kind"] == "framework"], "provider_id",
+                                       "route"),
             block_of_provider=_group(p.block_pairs, "provider_id", "scheme_id"),
             framework_in_zone=_group(fw_zone, "zone", "provider_id"),
             routes_of_scheme=_group(routes, "scheme_id", "route"),
