@@ -477,3 +477,87 @@ def test_a_start_plan_that_breaks_a_rule_is_not_used(tmp_path):
     assert started.start == "base plan breaks a rule here"
     assert started.result.details["plan_from"] != "start plan"
     assert started.result.objective == pytest.approx(PER_SCHEME + 4830.0)
+
+
+# ------------------------------------------------------- global binaries rounded from the LP
+
+
+def test_global_binaries_are_rounded_to_the_nearest_choice_their_rows_allow():
+    # Full model: column 0 a scheme's, columns 1-3 admission binaries g1..g3, column 4 a
+    # continuous global. The global block's rows: g1 + g2 = 1 (one provider in zone A) and
+    # g2 + g3 >= 1 (at least one in zone B). LP values (0.6, 0.4, 0.45): the L1 distances of
+    # the allowed choices are (1,0,1) 0.4 + 0.4 + 0.55 = 1.35, (0,1,0) 0.6 + 0.6 + 0.45 = 1.65,
+    # (0,1,1) 1.75: (1,0,1). At (0.3, 0.7, 0.2): (0,1,0) 0.3 + 0.3 + 0.2 = 0.8 is nearest.
+    from scipy.sparse import csc_matrix
+
+    from optimiser.solving.decompose.plan import rounded_globals
+    from optimiser.solving.decompose.subproblems import BlockProblem
+
+    problem = BlockProblem("(global)", np.array([1, 2, 3, 4]),
+                           csc_matrix(np.array([[1.0, 1, 0, 0], [0, 1, 1, 0]])),
+                           np.array([1.0, 1.0]), np.array([1.0, np.inf]), np.zeros(4),
+                           np.array([1.0, 1, 1, 10]), np.array([True, True, True, False]))
+    binaries = np.array([False, True, True, True, False])
+    near = rounded_globals(problem, binaries, np.array([0.9, 0.6, 0.4, 0.45, 5.0]), 0)
+    assert list(np.round(near[1:4])) == [1, 0, 1]
+    assert near[0] == 0.0
+    assert list(np.round(rounded_globals(problem, binaries, np.array(
+        [0.0, 0.3, 0.7, 0.2, 5.0]), 0)[1:4])) == [0, 1, 0]
+
+
+def _one_per_zone(folder: Path):
+    """Two schemes in zone North, one framework provider per zone: P2 at GBP 25 or P3 at 30;
+    no care under the block or on-site spot."""
+    fw = [ONSITE_DEAR, offsite(provider_id="P2"), offsite(provider_id="P3", framework_rate_day=30)]
+    policy = {**NO_BLOCK_CARE, "min_framework_per_zone": 1, "max_framework_per_zone": 1}
+    return _setup(folder, policy, **two_schemes(providers=fw))
+
+
+def test_a_plan_the_fixed_rotas_cannot_hold_is_built_on_the_lps_admission(tmp_path):
+    # The blocks' answers: both residents with P3, which the global block did not admit (the
+    # admission rows are broken), and no rota at all (so the completion with the rotas fixed
+    # has no plan). The LP admits P2 alone (25 < 30); with P2 fixed as the zone's provider
+    # HiGHS completes the rest: 2 x 3,990 + 2 x 25 = 8,030, the single model's optimum. With
+    # the rounding pointing at P3 instead, the admission stays where it was fixed: 8,040.
+    from optimiser.solving.decompose.plan import (
+        breaks_global_integers,
+        build_plan,
+        fixable,
+        global_binaries,
+        rounded_globals,
+    )
+    from optimiser.solving.decompose.structure import GLOBAL
+
+    setup, scenario = _one_per_zone(tmp_path)
+    compiled, structure = setup.compiled, setup.structure
+    at_p3 = set(_routes_of(scenario, "P3"))
+    x = np.zeros(len(compiled.columns))
+    for i, v in enumerate(compiled.columns):
+        name, index = v.parent_component().name, v.index()
+        if (name == "in_scheme" and index[1] == "P3") or (name == "care" and index in at_p3):
+            x[i] = 1.0
+    assert breaks_global_integers(structure, compiled, x)
+    _, _, lp_values = prices.lp_relaxation(compiled, 60.0)
+    binaries = global_binaries(compiled, structure)
+    problem = next(pb for pb in setup.problems if pb.name == GLOBAL)
+    rounded = rounded_globals(problem, binaries, lp_values, 0)
+    admitted = {compiled.columns[i].index() for i in np.flatnonzero(binaries & (rounded > 0.5))}
+    assert admitted == {"P2"}
+    fixed = fixable(compiled, structure)
+    done = build_plan(compiled, structure, x, scenario.solver, 60.0, fixed, None, rounded)
+    assert done.globals_rounded and done.objective == pytest.approx(2 * PER_SCHEME + 50.0)
+    assert done.freed == ["S1", "S2"]
+    p3 = np.where(binaries, 0.0, rounded)
+    p3[[i for i in np.flatnonzero(binaries) if compiled.columns[i].index() == "P3"]] = 1.0
+    done = build_plan(compiled, structure, x, scenario.solver, 60.0, fixed, None, p3)
+    assert done.globals_rounded and done.objective == pytest.approx(2 * PER_SCHEME + 60.0)
+    # Without a rounding the old repair (freeing the schemes behind the broken rows) runs.
+    done = build_plan(compiled, structure, x, scenario.solver, 60.0, fixed, None, None)
+    assert not done.globals_rounded
+
+
+def _routes_of(scenario, provider_id: str) -> list[int]:
+    """Care routes of a provider in the tiny instance's parameters."""
+    params = derive(load_dataset(scenario.dataset), scenario)
+    routes = params.routes
+    return routes.loc[routes["provider_id"] == provider_id, "route"].tolist()

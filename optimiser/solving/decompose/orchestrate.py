@@ -20,8 +20,15 @@ from optimiser.inputs.config import SolverOptions
 from optimiser.inputs.params import Params
 from optimiser.solving.decompose import prices
 from optimiser.solving.decompose.parallel import block_runner
-from optimiser.solving.decompose.plan import Completion, build_plan, fixable, free_dearest
-from optimiser.solving.decompose.structure import Structure, detect
+from optimiser.solving.decompose.plan import (
+    Completion,
+    build_plan,
+    fixable,
+    free_dearest,
+    global_binaries,
+    rounded_globals,
+)
+from optimiser.solving.decompose.structure import GLOBAL, Structure, detect
 from optimiser.solving.decompose.subproblems import (
     BlockProblem,
     BlockSolution,
@@ -227,6 +234,8 @@ class Search:
         self.deadline = self.start + options.time_limit
         self.state = State()
         self.fixed = fixable(setup.compiled, setup.structure)
+        self.lp_values: np.ndarray | None = None  # the LP relaxation's columns
+        self._rounding: np.ndarray | None | bool = False  # rounded globals, once computed
 
     def left(self) -> float:
         return self.deadline - time.perf_counter()
@@ -266,7 +275,8 @@ class Search:
     def _start_prices(self) -> tuple[np.ndarray, float | None]:
         """The full LP's duals on the coupling rows (zero prices if the LP gives none)."""
         setup = self.setup
-        duals, value = prices.lp_duals(setup.compiled, max(self.left() * 0.3, 1.0))
+        duals, value, self.lp_values = prices.lp_relaxation(setup.compiled,
+                                                            max(self.left() * 0.3, 1.0))
         if duals is None:
             return np.zeros(len(setup.lower)), None
         y = duals[setup.structure.coupling_rows]
@@ -358,8 +368,10 @@ class Search:
             return math.inf
         self.state.tried.add(key)
         done = build_plan(self.setup.compiled, self.setup.structure, x, self.options,
-                          self.left(), fixed, self.target())
-        self._keep(done, f"round {len(self.state.rounds) + 1} fixings")
+                          self.left(), fixed, self.target(), self.rounded())
+        self._keep(done, f"round {len(self.state.rounds) + 1} global binaries rounded from the "
+                         "LP" if done.globals_rounded
+                   else f"round {len(self.state.rounds) + 1} fixings")
         if done.values is not None and not self.done() and self.left() >= 1.0 \
                 and self._plan_excess(done.objective, x) >= SLACK_SHARE * self.open_gap():
             better = free_dearest(self.setup.compiled, self.setup.structure, x, done.values,
@@ -367,6 +379,19 @@ class Search:
             self._keep(better, f"round {len(self.state.rounds) + 1} fixings, dearest "
                                "schemes freed")
         return done.objective if done.values is not None else math.inf
+
+    def rounded(self) -> np.ndarray | None:
+        """The global binaries rounded from the LP within their own rows (computed once; None
+        without an LP solution or global binaries)."""
+        if self._rounding is False:
+            setup = self.setup
+            binaries = global_binaries(setup.compiled, setup.structure)
+            problem = next((pb for pb in setup.problems if pb.name == GLOBAL), None)
+            self._rounding = None
+            if self.lp_values is not None and problem is not None and binaries.any():
+                self._rounding = rounded_globals(problem, binaries, self.lp_values,
+                                                 self.options.seed)
+        return self._rounding
 
     def target(self) -> float | None:
         """The plan cost the best bound already proves within the requested gap: a plan at or

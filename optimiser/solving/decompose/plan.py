@@ -6,7 +6,11 @@ solve chose, and HiGHS completes everything else (care routes, framework admissi
 hours) in the full model, which keeps every coupling row. Where that restriction has no plan
 (the fixed rotas break a coupling row: a provider's capacity, the market-share cap...), the
 schemes whose block solutions put activity into the broken rows are freed and the completion
-is tried again; last, nothing is fixed (docs/decomposition.md).
+is tried again; last, nothing is fixed. Where the blocks broke rows that hold global integers
+(framework admission: schemes called off providers the global block did not admit), the
+rotas were sized for care that must go elsewhere, and freeing every scheme leaves a MIP as
+hard as the whole model; there the global integers are fixed first, rounded from the LP
+relaxation within their own rows, and HiGHS completes the rest (docs/decomposition.md §4).
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ import numpy as np
 
 from optimiser.inputs.config import SolverOptions
 from optimiser.solving.decompose.structure import GLOBAL, Structure
+from optimiser.solving.decompose.subproblems import BlockProblem, BlockTask, solve_block
 from optimiser.solving.highs import Compiled, set_options
 
 TOL = 1e-6
+ROUNDING_SECONDS = 10.0  # the global block's rounding MIP (a few dozen binaries) gets this long
 COMPLETE_GAP_SHARE = 0.1  # the completion is solved to this share of the requested gap: its
 # own stopping gap is added to the plan's, and with the rotas fixed it is a small MIP
 
@@ -35,6 +41,7 @@ class Completion:
     freed: list[str]  # schemes whose integers were left free
     status: str
     seconds: float = 0.0
+    globals_rounded: bool = False  # the global integers were fixed at the LP's rounding
 
 
 def fixable(compiled: Compiled, structure: Structure) -> np.ndarray:
@@ -49,6 +56,45 @@ def fixable(compiled: Compiled, structure: Structure) -> np.ndarray:
         names[b] != GLOBAL and isinstance(v.index(), tuple) and v.index()[0] == names[b]
         for v, b in zip(compiled.columns, structure.column_block, strict=True)], dtype=bool)
     return integer & first & ~in_coupling
+
+
+def global_binaries(compiled: Compiled, structure: Structure) -> np.ndarray:
+    """The global block's 0-1 columns (framework admission): the decisions every scheme's
+    care depends on."""
+    lp = compiled.lp
+    binary = (np.asarray(lp.col_lower_) >= 0) & (np.asarray(lp.col_upper_) <= 1)
+    return (structure.column_block == structure.schemes) & structure.integer & binary
+
+
+def rounded_globals(problem: BlockProblem, binaries: np.ndarray, lp_values: np.ndarray,
+                    seed: int) -> np.ndarray | None:
+    """The global block's binaries nearest the LP relaxation's values that meet the global
+    block's own rows (providers per zone): min sum_j (1 - 2 v_j) g_j, which is the L1 distance
+    sum_j |g_j - v_j| less a constant for 0-1 g_j. Returns the full-length vector with the
+    global block's columns set (None if its rows have no 0-1 solution)."""
+    mine = binaries[problem.columns]
+    value = np.clip(lp_values[problem.columns], 0.0, 1.0)
+    cost = np.where(mine, 1.0 - 2.0 * value, 0.0)
+    solved = solve_block(BlockTask(problem, cost, 0.0, ROUNDING_SECONDS, seed))
+    if solved.values is None:
+        return None
+    out = np.zeros(len(binaries))
+    out[problem.columns] = solved.values
+    return out
+
+
+def breaks_global_integers(structure: Structure, compiled: Compiled, x: np.ndarray) -> bool:
+    """Whether the blocks' answers x break a coupling row that holds a global integer column
+    (a scheme calling off a provider the global block did not admit)."""
+    rows = structure.coupling_rows
+    sub = structure.csr[rows]
+    activity = sub @ x
+    lower = np.asarray(compiled.lp.row_lower_)[rows]
+    upper = np.asarray(compiled.lp.row_upper_)[rows]
+    broken = (activity < lower - TOL) | (activity > upper + TOL)
+    global_integer = (structure.column_block == structure.schemes) & structure.integer
+    holds = np.asarray(abs(sub) @ global_integer.astype(float)).ravel() > 0
+    return bool((broken & holds).any())
 
 
 def broken_schemes(structure: Structure, compiled: Compiled, x: np.ndarray,
@@ -111,11 +157,22 @@ def _solution(values: np.ndarray) -> highspy.HighsSolution:
 
 
 def build_plan(compiled: Compiled, structure: Structure, x: np.ndarray, options: SolverOptions,
-               time_limit: float, fixed: np.ndarray, target: float | None = None) -> Completion:
-    """Fix (the columns marked fixed) and complete; repair by freeing the schemes behind
-    broken coupling rows."""
+               time_limit: float, fixed: np.ndarray, target: float | None = None,
+               rounded: np.ndarray | None = None) -> Completion:
+    """Fix (the columns marked fixed) and complete; where that has no plan, fix the global
+    binaries at `rounded` (the LP's rounding) instead if the blocks broke rows holding them,
+    else repair by freeing the schemes behind broken coupling rows."""
     done = complete(compiled, fixed, x, options, time_limit, target=target)
     spent, tried = done.seconds, [[]]
+    if done.values is None and rounded is not None and time_limit - spent >= 1.0 \
+            and breaks_global_integers(structure, compiled, x):
+        first = complete(compiled, global_binaries(compiled, structure), rounded, options,
+                         time_limit - spent, target=target)
+        spent += first.seconds
+        if first.values is not None:
+            first.seconds, first.globals_rounded = spent, True
+            first.freed = [name for name in structure.blocks if name != GLOBAL]
+            return first
     # First free the schemes behind rows few schemes feed (a provider's capacity or share),
     # then behind every broken row fed by fewer than all schemes.
     for widest in (max(1, structure.schemes // 2), structure.schemes - 1):

@@ -58,9 +58,11 @@ def polyak_step(y: np.ndarray, g: np.ndarray, bound: float, target: float, theta
     return project(y + theta * (target - bound) / norm * g, lower, upper)
 
 
-def lp_duals(compiled: Compiled, time_limit: float) -> tuple[np.ndarray | None, float | None]:
-    """The full model's LP relaxation: its row duals (our starting prices) and its value.
-    None if HiGHS gives no optimal LP within the time."""
+def lp_relaxation(compiled: Compiled, time_limit: float
+                  ) -> tuple[np.ndarray | None, float | None, np.ndarray | None]:
+    """The full model's LP relaxation: its row duals (our starting prices), its value, and its
+    column values (where the global integers are rounded from, plan.py). Nones if HiGHS gives
+    no optimal LP within the time."""
     h = highspy.Highs()
     for name, value in (("output_flag", False), ("threads", 1), ("time_limit", time_limit)):
         h.setOptionValue(name, value)
@@ -72,9 +74,17 @@ def lp_duals(compiled: Compiled, time_limit: float) -> tuple[np.ndarray | None, 
     h.passModel(relaxed)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None, None
-    duals = np.asarray(h.getSolution().row_dual, dtype=float)
-    return duals, float(h.getInfo().objective_function_value)
+        return None, None, None
+    solution = h.getSolution()
+    return (np.asarray(solution.row_dual, dtype=float),
+            float(h.getInfo().objective_function_value),
+            np.asarray(solution.col_value, dtype=float))
+
+
+def lp_duals(compiled: Compiled, time_limit: float) -> tuple[np.ndarray | None, float | None]:
+    """The LP relaxation's row duals and value (lp_relaxation without the column values)."""
+    duals, value, _ = lp_relaxation(compiled, time_limit)
+    return duals, value
 
 
 def repair_step(y: np.ndarray, activity: np.ndarray, lower: np.ndarray, upper: np.ndarray,
