@@ -507,10 +507,15 @@ def test_global_binaries_are_rounded_to_the_nearest_choice_their_rows_allow():
 
 def _one_per_zone(folder: Path):
     """Two schemes in zone North, one framework provider per zone: P2 at GBP 25 or P3 at 30;
-    no care under the block or on-site spot."""
+    no care under the block or on-site spot. The Pyomo model is returned too: the compiled
+    columns refer to its variables, which must stay alive while they are read."""
     fw = [ONSITE_DEAR, offsite(provider_id="P2"), offsite(provider_id="P3", framework_rate_day=30)]
     policy = {**NO_BLOCK_CARE, "min_framework_per_zone": 1, "max_framework_per_zone": 1}
-    return _setup(folder, policy, **two_schemes(providers=fw))
+    data = write_dataset(folder / "data", **two_schemes(providers=fw))
+    scenario = load_scenario(write_model(folder, data, policy=policy, shifts=DAY_NIGHT))
+    params = derive(load_dataset(scenario.dataset), scenario)
+    model = build_model(params)
+    return Setup.build(compile_model(model), params), scenario, params, model
 
 
 def test_a_plan_the_fixed_rotas_cannot_hold_is_built_on_the_lps_admission(tmp_path):
@@ -528,9 +533,10 @@ def test_a_plan_the_fixed_rotas_cannot_hold_is_built_on_the_lps_admission(tmp_pa
     )
     from optimiser.solving.decompose.structure import GLOBAL
 
-    setup, scenario = _one_per_zone(tmp_path)
+    setup, scenario, params, _model = _one_per_zone(tmp_path)
     compiled, structure = setup.compiled, setup.structure
-    at_p3 = set(_routes_of(scenario, "P3"))
+    routes = params.routes
+    at_p3 = set(routes.loc[routes["provider_id"] == "P3", "route"])
     x = np.zeros(len(compiled.columns))
     for i, v in enumerate(compiled.columns):
         name, index = v.parent_component().name, v.index()
@@ -554,10 +560,3 @@ def test_a_plan_the_fixed_rotas_cannot_hold_is_built_on_the_lps_admission(tmp_pa
     # Without a rounding the old repair (freeing the schemes behind the broken rows) runs.
     done = build_plan(compiled, structure, x, scenario.solver, 60.0, fixed, None, None)
     assert not done.globals_rounded
-
-
-def _routes_of(scenario, provider_id: str) -> list[int]:
-    """Care routes of a provider in the tiny instance's parameters."""
-    params = derive(load_dataset(scenario.dataset), scenario)
-    routes = params.routes
-    return routes.loc[routes["provider_id"] == provider_id, "route"].tolist()
