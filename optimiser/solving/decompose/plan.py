@@ -86,15 +86,21 @@ def rounded_globals(problem: BlockProblem, binaries: np.ndarray, lp_values: np.n
 def breaks_global_integers(structure: Structure, compiled: Compiled, x: np.ndarray) -> bool:
     """Whether the blocks' answers x break a coupling row that holds a global integer column
     (a scheme calling off a provider the global block did not admit)."""
+    sub, broken = _broken_coupling_rows(structure, compiled, x)
+    global_integer = (structure.column_block == structure.schemes) & structure.integer
+    holds = np.asarray(abs(sub) @ global_integer.astype(float)).ravel() > 0
+    return bool((broken & holds).any())
+
+
+def _broken_coupling_rows(structure: Structure, compiled: Compiled, x: np.ndarray):
+    """The coupling rows' matrix, and which of them x breaks (as the blocks left them: no
+    global column is re-derived here)."""
     rows = structure.coupling_rows
     sub = structure.csr[rows]
     activity = sub @ x
     lower = np.asarray(compiled.lp.row_lower_)[rows]
     upper = np.asarray(compiled.lp.row_upper_)[rows]
-    broken = (activity < lower - TOL) | (activity > upper + TOL)
-    global_integer = (structure.column_block == structure.schemes) & structure.integer
-    holds = np.asarray(abs(sub) @ global_integer.astype(float)).ravel() > 0
-    return bool((broken & holds).any())
+    return sub, (activity < lower - TOL) | (activity > upper + TOL)
 
 
 def broken_schemes(structure: Structure, compiled: Compiled, x: np.ndarray,
@@ -102,12 +108,8 @@ def broken_schemes(structure: Structure, compiled: Compiled, x: np.ndarray,
     """Schemes carrying activity into the coupling rows the blocks' solutions x break, leaving
     out rows fed by more than `widest` schemes (a county-wide share: freeing every scheme is no
     repair)."""
-    rows = structure.coupling_rows
-    sub = structure.csr[rows]
-    activity = sub @ x
-    lower = np.asarray(compiled.lp.row_lower_)[rows]
-    upper = np.asarray(compiled.lp.row_upper_)[rows]
-    broken = np.flatnonzero((activity < lower - TOL) | (activity > upper + TOL))
+    sub, broken_rows = _broken_coupling_rows(structure, compiled, x)
+    broken = np.flatnonzero(broken_rows)
     out: set[int] = set()
     for i in broken:
         cols = sub.indices[sub.indptr[i]:sub.indptr[i + 1]]
