@@ -157,7 +157,7 @@ def test_relaxed_blocks_at_the_lp_duals_give_the_lp_value(tmp_path):
     # LP duality: with the full LP's duals as prices, the blocks' LP relaxations sum to the
     # LP optimum exactly; a sign slip or a dropped row in the bookkeeping breaks this.
     setup, scenario = _setup(tmp_path, COUPLED, **coupled_instance())
-    duals, lp_value = prices.lp_duals(setup.compiled, 60.0)
+    duals, lp_value, _ = prices.lp_relaxation(setup.compiled, 60.0)
     y = duals[setup.structure.coupling_rows]
     assert len(y) > 0
     assert _lagrangian(setup, scenario, y, relax=True) == pytest.approx(lp_value, abs=1e-6)

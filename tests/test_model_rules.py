@@ -411,7 +411,7 @@ def _lp_bound(data, model, without: str | None = None) -> float:
     m = build_model(derive(load_dataset(data), load_scenario(model)))
     if without is not None:
         getattr(m, without).deactivate()
-    return float(prices.lp_duals(compile_model(m), 60.0)[1])
+    return float(prices.lp_relaxation(compile_model(m), 60.0)[1])
 
 
 def test_framework_hours_need_admission_lifts_the_lp_to_the_integer_optimum(tmp_path):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import highspy
 import numpy as np
@@ -235,7 +236,6 @@ class Search:
         self.state = State()
         self.fixed = fixable(setup.compiled, setup.structure)
         self.lp_values: np.ndarray | None = None  # the LP relaxation's columns
-        self._rounding: np.ndarray | None | bool = False  # rounded globals, once computed
 
     def left(self) -> float:
         return self.deadline - time.perf_counter()
@@ -368,10 +368,9 @@ class Search:
             return math.inf
         self.state.tried.add(key)
         done = build_plan(self.setup.compiled, self.setup.structure, x, self.options,
-                          self.left(), fixed, self.target(), self.rounded())
-        self._keep(done, f"round {len(self.state.rounds) + 1} global binaries rounded from the "
-                         "LP" if done.globals_rounded
-                   else f"round {len(self.state.rounds) + 1} fixings")
+                          self.left(), fixed, self.target(), self.rounded)
+        how = "global binaries rounded from the LP" if done.globals_rounded else "fixings"
+        self._keep(done, f"round {len(self.state.rounds) + 1} {how}")
         if done.values is not None and not self.done() and self.left() >= 1.0 \
                 and self._plan_excess(done.objective, x) >= SLACK_SHARE * self.open_gap():
             better = free_dearest(self.setup.compiled, self.setup.structure, x, done.values,
@@ -380,18 +379,16 @@ class Search:
                                "schemes freed")
         return done.objective if done.values is not None else math.inf
 
+    @cached_property
     def rounded(self) -> np.ndarray | None:
-        """The global binaries rounded from the LP within their own rows (computed once; None
-        without an LP solution or global binaries)."""
-        if self._rounding is False:
-            setup = self.setup
-            binaries = global_binaries(setup.compiled, setup.structure)
-            problem = next((pb for pb in setup.problems if pb.name == GLOBAL), None)
-            self._rounding = None
-            if self.lp_values is not None and problem is not None and binaries.any():
-                self._rounding = rounded_globals(problem, binaries, self.lp_values,
-                                                 self.options.seed)
-        return self._rounding
+        """The global binaries rounded from the LP within their own rows (computed once, on
+        first use; None without an LP solution or global binaries)."""
+        setup = self.setup
+        binaries = global_binaries(setup.compiled, setup.structure)
+        problem = next((pb for pb in setup.problems if pb.name == GLOBAL), None)
+        if self.lp_values is None or problem is None or not binaries.any():
+            return None
+        return rounded_globals(problem, binaries, self.lp_values, self.options.seed)
 
     def target(self) -> float | None:
         """The plan cost the best bound already proves within the requested gap: a plan at or

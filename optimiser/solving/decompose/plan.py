@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
+import scipy.sparse as sp
 
 from optimiser.inputs.config import SolverOptions
 from optimiser.solving.decompose.structure import GLOBAL, Structure
@@ -92,7 +93,8 @@ def breaks_global_integers(structure: Structure, compiled: Compiled, x: np.ndarr
     return bool((broken & holds).any())
 
 
-def _broken_coupling_rows(structure: Structure, compiled: Compiled, x: np.ndarray):
+def _broken_coupling_rows(structure: Structure, compiled: Compiled,
+                          x: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
     """The coupling rows' matrix, and which of them x breaks (as the blocks left them: no
     global column is re-derived here)."""
     rows = structure.coupling_rows

@@ -81,12 +81,6 @@ def lp_relaxation(compiled: Compiled, time_limit: float
             np.asarray(solution.col_value, dtype=float))
 
 
-def lp_duals(compiled: Compiled, time_limit: float) -> tuple[np.ndarray | None, float | None]:
-    """The LP relaxation's row duals and value (lp_relaxation without the column values)."""
-    duals, value, _ = lp_relaxation(compiled, time_limit)
-    return duals, value
-
-
 def repair_step(y: np.ndarray, activity: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                 broken: np.ndarray, step: float) -> np.ndarray:
     """Prices steered towards the rows the blocks broke: a row short of its lower bound gets
